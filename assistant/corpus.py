@@ -1,0 +1,153 @@
+"""Loading the corpus: every `.txt` and `.md` file under a folder is one document.
+
+A document may have a sidecar `<file name>.meta.json` beside it, for example
+`secondary-milia.txt.meta.json`::
+
+    {"title": "...", "origin": "https://...", "sections": {"Milia removal cream": ["promotional"]}}
+
+`sections` maps a section heading (compared case-insensitively) to flags. Quotes from a flagged
+section carry a fixed label in every answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CorpusError
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+SIDECAR_SUFFIX = ".meta.json"
+KNOWN_FLAGS = frozenset({"promotional"})
+#: Larger files are refused: the whole corpus is held in memory while building.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file. `text` is the file decoded as UTF-8, never altered."""
+
+    source: str  # path relative to the corpus folder, with forward slashes
+    text: str
+    sha256: str
+    title: str
+    origin: str = ""
+    section_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def flags_for(self, section: str) -> tuple[str, ...]:
+        return self.section_flags.get(section.strip().casefold(), ())
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if not data.strip():
+        raise CorpusError(f"{path}: the file is empty. Add text to it or remove it from the corpus.")
+    if b"\x00" in data[:8192]:
+        raise CorpusError(
+            f"{path}: looks like a binary file (it contains NUL bytes), not text. "
+            "Remove it from the corpus folder or replace it with a UTF-8 text file."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{path}: not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at byte offset "
+            f"{exc.start}). Re-save the file as UTF-8."
+        ) from None
+    if text.startswith("\ufeff"):
+        # Offsets are into the decoded text; a BOM would be an invisible first character.
+        raise CorpusError(f"{path}: starts with a byte-order mark. Re-save it as UTF-8 without BOM.")
+    return text
+
+
+def _read_sidecar(path: Path) -> dict[str, object]:
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return {}
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CorpusError(f"{sidecar}: not valid JSON ({exc}). Fix or remove the file.") from None
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{sidecar}: must hold a JSON object, got {type(meta).__name__}.")
+    sections = meta.get("sections", {})
+    if not isinstance(sections, dict) or not all(
+        isinstance(v, list) and all(f in KNOWN_FLAGS for f in v) for v in sections.values()
+    ):
+        raise CorpusError(
+            f"{sidecar}: 'sections' must map a heading to a list of flags from "
+            f"{sorted(KNOWN_FLAGS)}, got {sections!r}."
+        )
+    return meta
+
+
+def load_document(path: Path, root: Path) -> Document:
+    """Read one corpus file, raising `CorpusError` with the file name if it cannot be used."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(
+                f"{path}: {size:,} bytes is over the limit of {MAX_FILE_BYTES:,} bytes per file. "
+                "Split it into several files."
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot be read ({exc.strerror}).") from None
+    text = _decode(path, data)
+    meta = _read_sidecar(path)
+    sections = meta.get("sections", {})
+    assert isinstance(sections, dict)
+    first_line = text.strip().splitlines()[0].strip()
+    return Document(
+        source=path.relative_to(root).as_posix(),
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        title=str(meta.get("title") or first_line.lstrip("# ").strip()),
+        origin=str(meta.get("origin", "")),
+        section_flags={str(k).strip().casefold(): tuple(v) for k, v in sections.items()},
+    )
+
+
+def corpus_files(root: Path) -> list[Path]:
+    """The document files under `root`, sorted, warning about files of other types."""
+    if not root.is_dir():
+        raise CorpusError(
+            f"{root}: corpus folder not found. Create it and put .txt or .md files in it, "
+            "or point --corpus (or VERBATIM_CORPUS) at your corpus folder."
+        )
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+            found.append(path)
+        elif not path.name.endswith(SIDECAR_SUFFIX):
+            log.warning("%s: skipped, only .txt and .md files are documents", path)
+    if not found:
+        raise CorpusError(
+            f"{root}: the corpus folder holds no .txt or .md files. Add at least one document."
+        )
+    return found
+
+
+def load_corpus(root: Path) -> list[Document]:
+    """Every document under `root`, in a stable order."""
+    root = Path(root)
+    return [load_document(path, root) for path in corpus_files(root)]
+
+
+def corpus_hash(root: Path) -> str:
+    """A hash of every document and sidecar file (names and bytes): it changes when any does."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path in corpus_files(root):
+        for part in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
+            if part.exists():
+                digest.update(part.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(hashlib.sha256(part.read_bytes()).digest())
+    return digest.hexdigest()

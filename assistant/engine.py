@@ -1,0 +1,172 @@
+"""The assistant: load (and if needed rebuild) the index once, then answer questions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from .answer import Answer, Quote, Span, compose
+from .embedding import Embedder, load_embedder, resolve_model
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, SettingsError
+from .question import check, is_chitchat
+from .retrieval import DEFAULT_MODE, MODES, search
+from .settings import Settings
+from .store import Index, build_index, load_index
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path]:
+    """--corpus/--index, else VERBATIM_CORPUS/VERBATIM_INDEX, else ./corpus and ./index when
+    they exist, else the folders beside the package (a source checkout)."""
+
+    def pick(given: Path | str | None, env: str, name: str) -> Path:
+        if given:
+            return Path(given)
+        if os.environ.get(env):
+            return Path(os.environ[env])
+        if (Path.cwd() / name).exists():
+            return Path.cwd() / name
+        return PROJECT_ROOT / name
+
+    return pick(corpus, "VERBATIM_CORPUS", "corpus"), pick(index, "VERBATIM_INDEX", "index")
+
+
+def _writable(index_dir: Path) -> bool:
+    target = index_dir if index_dir.exists() else index_dir.parent
+    return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
+
+
+class Assistant:
+    """Answers questions about a corpus with verbatim, cited quotes.
+
+    >>> assistant = Assistant.load()                                   # doctest: +SKIP
+    >>> assistant.ask("Can steroid creams make milia worse?").status   # doctest: +SKIP
+    'answered'
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        settings: Settings,
+        corpus_dir: Path,
+        index_dir: Path,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
+
+    @classmethod
+    def load(
+        cls,
+        corpus: Path | str | None = None,
+        index: Path | str | None = None,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        rebuild: bool = True,
+        progress: bool = False,
+    ) -> Assistant:
+        """Load the index for `corpus`, rebuilding it if it is missing or stale and `rebuild` is
+        true and the folder is writable. Raises a `VerbatimError` subclass otherwise."""
+        settings = settings or Settings()
+        corpus_dir, index_dir = default_paths(corpus, index)
+        model_id = embedder.model_id if embedder is not None else resolve_model(settings.model)[0]
+        try:
+            loaded = load_index(index_dir, corpus_dir, settings, model_id)
+        except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
+            if not rebuild:
+                raise
+            if not _writable(index_dir):
+                raise type(exc)(
+                    f"{exc} The index folder is read-only here, so it cannot be rebuilt "
+                    "automatically; run that command where it is writable."
+                ) from None
+            log.warning("%s Rebuilding it now.", exc)
+            embedder = embedder or load_embedder(settings.model)
+            build_index(corpus_dir, index_dir, settings, embedder, progress=progress)
+            loaded = load_index(index_dir, corpus_dir, settings, model_id)
+        embedder = embedder or load_embedder(settings.model)
+        if embedder.dimension != loaded.dense.dimension:
+            raise IndexStaleError(
+                f"the index has dimension {loaded.dense.dimension} but model "
+                f"{embedder.model_id!r} gives {embedder.dimension}. Rebuild with `assistant build`."
+            )
+        return cls(loaded, embedder, settings, corpus_dir, index_dir)
+
+    def ask(self, question: object, *, top_k: int | None = None, mode: str = DEFAULT_MODE) -> Answer:
+        """Answer one question. Never raises for any question value."""
+        return self.ask_many([question], top_k=top_k, mode=mode)[0]
+
+    def ask_many(
+        self, questions: Sequence[object], *, top_k: int | None = None, mode: str = DEFAULT_MODE
+    ) -> list[Answer]:
+        """Answer several questions, embedding them in one batch."""
+        k = self.settings.top_k if top_k is None else top_k
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 20:
+            raise SettingsError(f"top_k must be an integer from 1 to 20, got {k!r}")
+        if mode not in MODES:
+            raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        checked = [check(q, self.settings.max_question_chars) for q in questions]
+        answers: list[Answer | None] = [None] * len(questions)
+        todo: list[int] = []
+        for i, c in enumerate(checked):
+            if c.problem:
+                answers[i] = compose(c.text, "invalid", message=c.problem)
+            elif is_chitchat(c.text):
+                answers[i] = compose(c.text, "chitchat")
+            else:
+                todo.append(i)
+        if todo:
+            started = time.perf_counter()
+            vectors = self.embedder.encode([checked[i].text for i in todo])
+            embed_ms = (time.perf_counter() - started) * 1000 / len(todo)
+            for i, vector in zip(todo, vectors):
+                answers[i] = self._answer(checked[i].text, vector, k, mode, embed_ms)
+        return [a for a in answers if a is not None]
+
+    def _answer(self, question: str, vector: np.ndarray, k: int, mode: str, embed_ms: float) -> Answer:
+        started = time.perf_counter()
+        hits = search(self.index, vector, question, mode=mode, rrf_k=self.settings.rrf_k)
+        relevance = max((h.relevance for h in hits), default=None)
+        threshold = self.settings.threshold
+        shown = [h for h in hits[:k] if h.relevance >= threshold]
+        quotes = []
+        for number, hit in enumerate(shown, start=1):
+            p = self.index.passages[hit.row]
+            doc = self.index.documents[p.source]
+            quotes.append(
+                Quote(
+                    number=number,
+                    text=doc.text[p.start : p.end],
+                    source=p.source,
+                    title=doc.title,
+                    section=p.section,
+                    paragraph=p.paragraph,
+                    start=p.start,
+                    end=p.end,
+                    score=round(hit.score, 6),
+                    relevance=round(hit.relevance, 6),
+                    highlight=Span(*hit.highlight),
+                    flags=p.flags,
+                )
+            )
+        status = "answered" if quotes else "not_found"
+        answer = compose(question, status, tuple(quotes))
+        timings = {"embed_ms": embed_ms, "search_ms": (time.perf_counter() - started) * 1000}
+        return replace(
+            answer,
+            relevance=None if relevance is None else round(relevance, 6),
+            timings=timings,
+        )

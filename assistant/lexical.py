@@ -1,0 +1,62 @@
+"""The lexical index: BM25 (bm25s, Lucene variant) over stemmed, stop-worded tokens.
+
+Saved with bm25s' own `save()`: numpy arrays without pickle plus JSON vocabulary and params.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, English-stop-worded, Snowball-stemmed word tokens."""
+    tokens = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+@dataclass(frozen=True)
+class LexicalIndex:
+    model: bm25s.BM25
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        model = bm25s.BM25()
+        corpus_tokens = tokenize(texts)
+        # bm25s cannot index an empty vocabulary; a placeholder token keeps odd corpora working.
+        if not any(corpus_tokens):
+            corpus_tokens = [["\u2400"] for _ in corpus_tokens]
+        model.index(corpus_tokens, show_progress=False)
+        return cls(model)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for `query` (zeros when no query word is known)."""
+        vocab = self.model.vocab_dict
+        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        if not tokens:
+            return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+
+    def save(self, folder: Path) -> None:
+        self.model.save(str(folder), allow_pickle=False, show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        model = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False)
+        return cls(model)

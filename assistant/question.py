@@ -1,0 +1,71 @@
+"""Checking and normalising a question before it reaches retrieval.
+
+A question is refused (status `invalid`) with a message saying why when it is not text, is
+empty, is too long, holds control characters or lone surrogates, or has no letters or digits.
+Invisible formatting characters (zero-width, bidi overrides) are removed, not refused: they are
+common in pasted text and carry no meaning. Small talk is recognised by fixed patterns.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+_CHITCHAT = re.compile(
+    r"""^(?:
+        (?:hi|hello|hey|hiya|howdy|yo|greetings|good\ (?:morning|afternoon|evening|day))
+            (?:\ (?:there|bot|assistant|everyone|again))?
+      | (?:thanks?|thank\ you|thank\ u|thx|ty|cheers|many\ thanks)
+            (?:\ (?:a\ lot|so\ much|very\ much|again|for\ (?:the|your)\ help))?
+      | (?:ok|okay|great|cool|nice|perfect|awesome|got\ it)(?:\ (?:thanks?|thank\ you))?
+      | (?:bye|goodbye|good\ bye|see\ you|see\ ya|farewell)
+      | (?:who|what)\ are\ you | what\ is\ this | what\ can\ you\ do | what\ do\ you\ do
+      | how\ does\ this\ work | how\ do\ (?:i|you)\ use\ this | help | are\ you\ a\ (?:bot|robot|human)
+      | how\ are\ you(?:\ doing)?(?:\ today)?
+    )$""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class CheckedQuestion:
+    text: str  # the question with invisible formatting removed and whitespace collapsed
+    problem: str | None  # why it cannot be answered, or None
+
+
+def check(question: object, max_chars: int) -> CheckedQuestion:
+    """Validate and normalise a question; `problem` says what is wrong and how to fix it."""
+    if not isinstance(question, str):
+        return CheckedQuestion("", f"The question must be text, not {type(question).__name__}.")
+    if len(question) > max_chars:
+        return CheckedQuestion(
+            "",
+            f"The question is {len(question):,} characters long; the limit is {max_chars:,}. "
+            "Please ask a shorter question.",
+        )
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in question):
+        return CheckedQuestion("", "The question contains invalid characters (lone surrogates).")
+    if any(unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS for c in question):
+        return CheckedQuestion(
+            "",
+            "The question contains control characters (such as NUL). Please type it as plain text.",
+        )
+    text = "".join(c for c in question if unicodedata.category(c) != "Cf")
+    text = " ".join(text.split())
+    if not text:
+        return CheckedQuestion("", "The question is empty. Please type a question about the source.")
+    if not any(c.isalnum() for c in text):
+        return CheckedQuestion(
+            text, "The question has no letters or digits. Please type a question in words."
+        )
+    return CheckedQuestion(text, None)
+
+
+def is_chitchat(text: str) -> bool:
+    """Greetings, thanks, goodbyes and questions about the assistant itself."""
+    words = re.sub(r"[^\w\s']", " ", text.casefold())
+    normalised = " ".join(words.replace("'", "").split())
+    return bool(_CHITCHAT.match(normalised))

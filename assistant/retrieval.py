@@ -1,0 +1,93 @@
+"""Hybrid retrieval: dense passages, BM25 and dense sentences, fused by reciprocal rank.
+
+Modes (what `assistant eval --modes` compares):
+
+- `bm25`: BM25 alone.
+- `dense`: cosine of the question with each passage alone.
+- `hybrid`: RRF of dense and BM25.
+- `rerank` (default): RRF of dense, BM25 and a sentence-level dense ranking, which rewards a
+  passage holding one sentence that answers the question even when the rest is about
+  something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fusion import ranked, reciprocal_rank_fusion
+from .store import Index
+
+MODES = ("bm25", "dense", "hybrid", "rerank")
+DEFAULT_MODE = "rerank"
+#: How many passages each retriever contributes before fusion.
+CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Hit:
+    row: int  # position in Index.passages
+    score: float  # fused ranking score, higher is better
+    relevance: float  # max(cosine with passage, cosine with its best sentence)
+    highlight: tuple[int, int]  # offsets of the best-matching sentence
+
+
+def search(
+    index: Index,
+    query_vector: np.ndarray,
+    question: str,
+    *,
+    mode: str = DEFAULT_MODE,
+    rrf_k: int = 60,
+    candidates: int = CANDIDATES,
+) -> list[Hit]:
+    """Every candidate passage for a question, best first."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    dense_hits = index.dense.search(query_vector, candidates)
+    bm25 = index.lexical.scores(question)
+    top_bm25 = [int(r) for r in np.argsort(-bm25, kind="stable")[:candidates] if bm25[r] > 0]
+    rows = sorted({r for r, _ in dense_hits} | set(top_bm25))
+    if not rows:
+        return []
+    passage_cos = dict(dense_hits)
+    best: dict[int, tuple[float, int]] = {}
+    for r in rows:
+        if r not in passage_cos:
+            passage_cos[r] = float(index.dense.index.reconstruct(r) @ query_vector)
+        lo, hi = int(index.sentence_offsets[r]), int(index.sentence_offsets[r + 1])
+        sims = index.sentence_vectors[lo:hi] @ query_vector
+        i = int(np.argmax(sims))
+        best[r] = (float(sims[i]), i)
+
+    ids = {r: index.passages[r].id for r in rows}
+
+    def order(key: dict[int, float]) -> list[str]:
+        return [ids[r] for r in sorted(key, key=lambda r: (-key[r], ids[r]))]
+
+    by_dense = order({r: passage_cos[r] for r in rows})
+    by_bm25 = order({r: float(bm25[r]) for r in top_bm25})
+    by_sentence = order({r: best[r][0] for r in rows})
+    if mode == "bm25":
+        fused = {ids[r]: float(bm25[r]) for r in top_bm25}
+    elif mode == "dense":
+        fused = {ids[r]: passage_cos[r] for r in rows}
+    elif mode == "hybrid":
+        fused = reciprocal_rank_fusion([by_dense, by_bm25], k=rrf_k)
+    else:
+        fused = reciprocal_rank_fusion([by_dense, by_bm25, by_sentence], k=rrf_k)
+    row_of = {pid: r for r, pid in ids.items()}
+    hits = []
+    for pid, score in ranked(fused):
+        r = row_of[pid]
+        passage = index.passages[r]
+        hits.append(
+            Hit(
+                row=r,
+                score=score,
+                relevance=max(passage_cos[r], best[r][0]),
+                highlight=passage.sentences[best[r][1]],
+            )
+        )
+    return hits

