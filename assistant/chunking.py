@@ -137,11 +137,10 @@ def blocks(document: Document) -> list[Block]:
                 # "From acne to the" / "hypersensitive skin, ...": one paragraph split by a blank line.
                 out[-1] = Block("paragraph", prev.start, block.end)
                 continue
-            if block.kind == "heading" and prev is not None and prev.kind == "title" and i == 1:
-                block = Block("heading", block.start, block.end)  # subtitle under the title
             out.append(block)
-    # A short single line right under the title is its subtitle, whatever its punctuation.
-    if len(out) > 1 and out[0].kind == "title" and out[1].kind == "paragraph":
+    # In plain text, a short single line right under the title is its subtitle, whatever its
+    # punctuation. Markdown marks its headings, so it needs no guess.
+    if not is_markdown and len(out) > 1 and out[0].kind == "title" and out[1].kind == "paragraph":
         body = text[out[1].start : out[1].end]
         if "\n" not in body and len(_words(body)) <= HEADING_MAX_WORDS:
             out[1] = Block("heading", out[1].start, out[1].end)

@@ -68,6 +68,12 @@ class SentenceTransformerEmbedder:
         else:
             location_hint = location
         try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+            pass
+        try:
             self._model = SentenceTransformer(location, trust_remote_code=False, device="cpu")
         except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
             raise ModelUnavailableError(

@@ -95,7 +95,13 @@ class Assistant:
                 ) from None
             log.warning("%s Rebuilding it now.", exc)
             embedder = embedder or load_embedder(settings.model)
-            build_index(corpus_dir, index_dir, settings, embedder, progress=progress)
+            try:
+                build_index(corpus_dir, index_dir, settings, embedder, progress=progress)
+            except OSError as write_error:
+                raise type(exc)(
+                    f"{exc} Rebuilding it failed ({write_error.strerror or write_error}); "
+                    "run that command where the index folder is writable."
+                ) from None
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
         embedder = embedder or load_embedder(settings.model)
         if embedder.dimension != loaded.dense.dimension:

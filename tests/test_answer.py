@@ -1,0 +1,52 @@
+import html
+import re
+
+from assistant.answer import LABELS, TEMPLATES, Quote, Span, compose, escape_markdown, render_text
+
+
+def _quote(text: str, flags=()) -> Quote:
+    return Quote(number=1, text=text, source="d.txt", title="T", section="S", paragraph=2,
+                 start=10, end=10 + len(text), score=0.5, relevance=0.7,
+                 highlight=Span(10, 10 + len(text)), flags=flags)
+
+
+def _unescape(markdown: str) -> str:
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+
+
+def test_escaped_text_round_trips():
+    nasty = "<img src=x onerror=alert(1)> ![x](http://evil/x.png) *bold* $x$ [l](javascript:1)"
+    escaped = escape_markdown(nasty)
+    assert "<" not in escaped and "](" not in escaped
+    assert _unescape(escaped) == nasty
+
+
+def test_answer_is_templates_and_quotes_only():
+    text = "Milia are <b>small</b> cysts."
+    answer = compose("q?", "answered", (_quote(text),))
+    assert answer.status == "answered"
+    plain = _unescape(answer.answer.replace("**", ""))
+    assert TEMPLATES["intro"] in plain and TEMPLATES["disclaimer"] in plain
+    assert text in plain
+    assert "<b>" not in answer.answer
+
+
+def test_promotional_label_is_fixed_text():
+    answer = compose("q?", "answered", (_quote("Buy the cream.", flags=("promotional",)),))
+    assert _unescape(answer.answer).count(LABELS["promotional"]) == 1
+    d = answer.to_dict()
+    assert d["passages"][0]["flags"] == ["promotional"]
+    assert d["passages"][0]["labels"] == [LABELS["promotional"]]
+
+
+def test_not_found_shows_no_passage():
+    answer = compose("q?", "not_found", (_quote("anything"),))
+    assert answer.passages == ()
+    assert answer.answer == TEMPLATES["not_found"]
+
+
+def test_render_text_marks_best_sentence():
+    q = _quote("One. Two.")
+    q = Quote(**{**q.__dict__, "highlight": Span(15, 19)})
+    out = render_text(compose("q", "answered", (q,)))
+    assert ">>Two.<<" in out and "d.txt, characters 10–19" in out

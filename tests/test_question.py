@@ -1,0 +1,40 @@
+import pytest
+
+from assistant.question import check, is_chitchat
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("x" * 10_000, "10,000 characters"),
+        ("what\x00is milia", "control characters"),
+        ("milia\x1b[31m", "control characters"),
+        ("milia \ud800", "surrogates"),
+        ("?!? ...", "no letters"),
+        (None, "must be text"),
+        (42, "must be text"),
+    ],
+)
+def test_bad_questions_say_why(value, fragment):
+    checked = check(value, max_chars=1000)
+    assert checked.problem and fragment in checked.problem
+
+
+def test_invisible_formatting_is_removed_not_refused():
+    checked = check("what\u200b causes\u202e milia\u2066?", max_chars=1000)
+    assert checked.problem is None
+    assert checked.text == "what causes milia?"
+
+
+@pytest.mark.parametrize("text", ["hi", "Hello there!", "thanks", "Thank you so much", "who are you?",
+                                  "What can you do", "bye"])
+def test_chitchat(text):
+    assert is_chitchat(text)
+
+
+@pytest.mark.parametrize("text", ["hi, what causes milia?", "thanks to steroids I have milia",
+                                  "What are milia?", "help me get rid of white bumps"])
+def test_real_questions_are_not_chitchat(text):
+    assert not is_chitchat(text)

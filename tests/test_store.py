@@ -1,0 +1,145 @@
+"""The index on disk: manifest, checksums, staleness, atomic writes (fast: fake embedder)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from assistant.store import DENSE, MANIFEST, PASSAGES, SENTENCES, build_index, load_index
+
+SETTINGS = Settings(model="fake-hash-embedder", threshold=0.1)
+
+
+@pytest.fixture
+def built(tmp_path, corpus_copy, fake_embedder):
+    index = tmp_path / "index"
+    build_index(corpus_copy, index, SETTINGS, fake_embedder, progress=False)
+    return corpus_copy, index
+
+
+def _load(corpus, index, settings=SETTINGS, model="fake-hash-embedder"):
+    return load_index(index, corpus, settings, model)
+
+
+def test_manifest_describes_the_index(built):
+    corpus, index = built
+    manifest = json.loads((index / MANIFEST).read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["model"] == "fake-hash-embedder"
+    assert manifest["dimension"] == 64
+    assert manifest["settings"] == SETTINGS.build_fields()
+    assert manifest["counts"]["documents"] == 1
+    assert set(manifest["files"]) >= {PASSAGES, DENSE, SENTENCES}
+    assert any(name.startswith("bm25/") for name in manifest["files"])
+    assert not list(index.rglob("*.pkl")) and not list(index.rglob("*.pickle"))
+    loaded = _load(corpus, index)
+    doc = loaded.documents["secondary-milia.txt"]
+    for p in loaded.passages:
+        assert p.text == doc.text[p.start : p.end]
+
+
+def test_missing_index(tmp_path, corpus_copy):
+    with pytest.raises(IndexMissingError, match="assistant build"):
+        _load(corpus_copy, tmp_path / "nothing")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["flip_vector_byte", "truncate_faiss", "garbage_passages", "delete_sentences",
+     "delete_manifest", "corrupt_manifest"],
+)
+def test_corruption_is_detected(built, damage):
+    corpus, index = built
+    if damage == "flip_vector_byte":
+        data = bytearray((index / DENSE).read_bytes())
+        data[len(data) // 2] ^= 0x01
+        (index / DENSE).write_bytes(bytes(data))
+    elif damage == "truncate_faiss":
+        (index / DENSE).write_bytes((index / DENSE).read_bytes()[:100])
+    elif damage == "garbage_passages":
+        (index / PASSAGES).write_text("not json\n")
+    elif damage == "delete_sentences":
+        (index / SENTENCES).unlink()
+    elif damage == "delete_manifest":
+        (index / MANIFEST).unlink()
+    else:
+        (index / MANIFEST).write_text("{")
+    with pytest.raises(IndexCorruptError, match="assistant build"):
+        _load(corpus, index)
+
+
+def test_other_model_or_settings_is_stale(built):
+    corpus, index = built
+    with pytest.raises(IndexStaleError, match="model"):
+        _load(corpus, index, model="another-model")
+    other = Settings(model="fake-hash-embedder", threshold=0.1, max_passage_chars=500)
+    with pytest.raises(IndexStaleError, match="settings"):
+        _load(corpus, index, settings=other)
+    # query-time settings do not make an index stale
+    _load(corpus, index, settings=Settings(model="fake-hash-embedder", threshold=0.2, top_k=7))
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove_sidecar"])
+def test_changed_corpus_is_stale(built, change):
+    corpus, index = built
+    if change == "edit":
+        path = corpus / "secondary-milia.txt"
+        path.write_text(path.read_text(encoding="utf-8") + "\nNew paragraph.\n", encoding="utf-8")
+    elif change == "add":
+        (corpus / "more.md").write_text("# More\n\nAnother text.\n", encoding="utf-8")
+    else:
+        (corpus / "secondary-milia.txt.meta.json").unlink()
+    with pytest.raises(IndexStaleError, match="corpus .* changed.*assistant build"):
+        _load(corpus, index)
+
+
+def test_ask_rebuilds_a_stale_index_when_writable(built, fake_embedder):
+    corpus, index = built
+    (corpus / "more.md").write_text("# Sourdough\n\nBake bread with a starter.\n", encoding="utf-8")
+    assistant = Assistant.load(corpus, index, SETTINGS, embedder=fake_embedder)
+    assert "more.md" in assistant.index.documents
+    _load(corpus, index)  # the rebuilt index on disk is fresh
+
+
+def test_read_only_stale_index_names_the_command(built, fake_embedder, monkeypatch):
+    corpus, index = built
+    (corpus / "more.md").write_text("# More\n\nText.\n", encoding="utf-8")
+    monkeypatch.setattr("assistant.engine._writable", lambda path: False)
+    before = (index / MANIFEST).read_bytes()
+    with pytest.raises(IndexStaleError, match=r"assistant build --corpus.*read-only"):
+        Assistant.load(corpus, index, SETTINGS, embedder=fake_embedder)
+    assert (index / MANIFEST).read_bytes() == before
+
+
+def test_no_rebuild_flag_never_rebuilds(built, fake_embedder):
+    corpus, index = built
+    (corpus / "more.md").write_text("# More\n\nText.\n", encoding="utf-8")
+    with pytest.raises(IndexStaleError):
+        Assistant.load(corpus, index, SETTINGS, embedder=fake_embedder, rebuild=False)
+
+
+def test_failed_build_leaves_old_index_intact(built, fake_embedder):
+    corpus, index = built
+    before = {p.name: p.read_bytes() for p in index.iterdir() if p.is_file()}
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe bad")
+    with pytest.raises(Exception, match="broken.txt"):
+        build_index(corpus, index, SETTINGS, fake_embedder, progress=False)
+    after = {p.name: p.read_bytes() for p in index.iterdir() if p.is_file()}
+    assert after == before
+    assert not [p for p in index.parent.iterdir() if p.name.startswith(".index.")]
+
+
+def test_rebuild_replaces_index_atomically(built, fake_embedder):
+    corpus, index = built
+    shutil.copy(corpus / "secondary-milia.txt", corpus / "copy.txt")
+    manifest = build_index(corpus, index, SETTINGS, fake_embedder, progress=False)
+    assert manifest["counts"]["documents"] == 2
+    loaded = _load(corpus, index)
+    assert len(loaded.passages) == 2 * len(
+        [p for p in loaded.passages if p.source == "copy.txt"]
+    )
+    assert np.allclose(np.linalg.norm(loaded.sentence_vectors, axis=1), 1.0, atol=1e-4)
