@@ -203,9 +203,7 @@ def passages(document: Document, max_passage_chars: int = 1200) -> list[Passage]
     # (start, end, section, paragraph number, kind)
     units: list[tuple[int, int, str, int, str]] = []
     for i, block in enumerate(typed):
-        if block.kind == "title":
-            section = text[block.start : block.end].lstrip("# ").strip()
-        elif block.kind == "heading":
+        if block.kind == "title" or block.kind == "heading":
             section = text[block.start : block.end].lstrip("# ").strip()
         elif block.kind == "paragraph":
             paragraph += 1

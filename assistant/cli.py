@@ -77,6 +77,7 @@ def build(corpus: str | None, index: str | None, model: str | None) -> None:
     Example:
       assistant build --corpus corpus --index index
     """
+    from .corpus import load_corpus
     from .embedding import load_embedder
     from .engine import default_paths
     from .store import build_index
@@ -84,6 +85,7 @@ def build(corpus: str | None, index: str | None, model: str | None) -> None:
     try:
         settings = _settings(model=model)
         corpus_dir, index_dir = default_paths(corpus, index)
+        load_corpus(corpus_dir)  # fail on a bad corpus before spending seconds on the model
         embedder = load_embedder(settings.model)
         manifest = build_index(corpus_dir, index_dir, settings, embedder, progress=True)
     except VerbatimError as exc:
@@ -160,6 +162,80 @@ def ask(
             click.echo(render_text(answer, color=color))
         sys.stdout.flush()
         first = False
+
+
+@cli.command(name="eval")
+@click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
+@click.option("--modes", default="bm25,dense,hybrid,rerank", show_default=True,
+              help="Comma-separated retrieval modes to compare.")
+@click.option("--split", help="Only questions of this split (e.g. dev or test).")
+@click.option("--out", type=click.Path(file_okay=False), default="eval/out", show_default=True,
+              help="Folder for metrics.json, report.md, runs, results.jsonl and plots.")
+@click.option("--calibrate", is_flag=True,
+              help="Choose the abstention threshold on these questions and save it.")
+@click.option("--min-hit1", type=float, help="Exit 6 if hit@1 of the last mode is below this.")
+@click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
+@corpus_option
+@index_option
+@model_option
+def eval_command(
+    dataset: str,
+    modes: str,
+    split: str | None,
+    out: str,
+    calibrate: bool,
+    min_hit1: float | None,
+    no_rebuild: bool,
+    corpus: str | None,
+    index: str | None,
+    model: str | None,
+) -> None:
+    """Answer every question of DATASET in each mode and report retrieval and abstention metrics.
+
+    \b
+    Examples:
+      assistant eval eval/questions.jsonl --split test --out eval/out/test
+      assistant eval eval/questions.jsonl --split dev --calibrate
+    """
+    from dataclasses import replace
+    from pathlib import Path
+
+    from . import evaluation, report
+    from .engine import Assistant
+    from .settings import save_threshold
+
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    bad = [m for m in chosen if m not in MODES]
+    if bad or not chosen:
+        _fail(f"unknown mode(s) {bad}; choose from {', '.join(MODES)}", 2)
+    try:
+        items = evaluation.load_dataset(Path(dataset), split)
+        settings = _settings(model=model)
+        assistant = Assistant.load(corpus, index, settings, rebuild=not no_rebuild, progress=True)
+        if calibrate:
+            probe = replace(assistant.settings, threshold=-1.0)  # answer everything
+            assistant.settings = probe
+            results = evaluation.run_mode(assistant, items, chosen[-1], progress=True)
+            threshold = evaluation.calibrate(results)
+            save_threshold(assistant.index.manifest["model"], threshold, dataset, split)
+            assistant.settings = replace(settings, threshold=threshold)
+            click.echo(f"Calibrated abstention threshold: {threshold} (saved for "
+                       f"{assistant.index.manifest['model']})")
+        per_mode = {m: evaluation.run_mode(assistant, items, m, progress=True) for m in chosen}
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    summary = {
+        "dataset": dataset, "split": split, "questions": len(items),
+        "threshold": assistant.settings.threshold, "top_k": assistant.settings.top_k,
+        "build_seconds": assistant.index.manifest.get("build_seconds"),
+        "modes": {m: evaluation.metrics(r, assistant.settings.top_k) for m, r in per_mode.items()},
+    }
+    report.write_outputs(Path(out), summary, per_mode)
+    click.echo((Path(out) / "report.md").read_text(encoding="utf-8"))
+    last = summary["modes"][chosen[-1]].get("hit@1")
+    if min_hit1 is not None and (last is None or last < min_hit1):
+        _fail(f"hit@1 {last} of mode {chosen[-1]} is below --min-hit1 {min_hit1}", 6)
 
 
 def main() -> None:

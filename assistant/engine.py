@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import Answer, Quote, Span, compose
+from .corpus import corpus_files
 from .embedding import Embedder, load_embedder, resolve_model
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, SettingsError
 from .question import check, is_chitchat
@@ -82,6 +83,7 @@ class Assistant:
         true and the folder is writable. Raises a `VerbatimError` subclass otherwise."""
         settings = settings or Settings()
         corpus_dir, index_dir = default_paths(corpus, index)
+        corpus_files(corpus_dir)  # a missing or empty corpus fails here, before any slow work
         model_id = embedder.model_id if embedder is not None else resolve_model(settings.model)[0]
         try:
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
@@ -144,7 +146,10 @@ class Assistant:
 
     def _answer(self, question: str, vector: np.ndarray, k: int, mode: str, embed_ms: float) -> Answer:
         started = time.perf_counter()
-        hits = search(self.index, vector, question, mode=mode, rrf_k=self.settings.rrf_k)
+        hits = search(
+            self.index, vector, question, mode=mode, rrf_k=self.settings.rrf_k,
+            rerank_weights=self.settings.rerank_weights,
+        )
         relevance = max((h.relevance for h in hits), default=None)
         threshold = self.settings.threshold
         shown = [h for h in hits[:k] if h.relevance >= threshold]

@@ -5,9 +5,12 @@ Modes (what `assistant eval --modes` compares):
 - `bm25`: BM25 alone.
 - `dense`: cosine of the question with each passage alone.
 - `hybrid`: RRF of dense and BM25.
-- `rerank` (default): RRF of dense, BM25 and a sentence-level dense ranking, which rewards a
-  passage holding one sentence that answers the question even when the rest is about
-  something else.
+- `rerank` (default): a weighted sum of the passage cosine, the cosine of the passage's best
+  sentence (which rewards a passage holding one sentence that answers the question even when
+  the rest is about something else) and BM25 scaled to [0, 1] by the best BM25 score of the
+  question. Unlike RRF it keeps how strongly each signal prefers a passage, so a rare word
+  matched by BM25 can outweigh a generic dense match. Weights: `Settings.rerank_weights`,
+  chosen on the development split of `eval/questions.jsonl` (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def search(
     *,
     mode: str = DEFAULT_MODE,
     rrf_k: int = 60,
+    rerank_weights: tuple[float, float, float] = (1.0, 0.5, 0.4),
     candidates: int = CANDIDATES,
 ) -> list[Hit]:
     """Every candidate passage for a question, best first."""
@@ -68,7 +72,6 @@ def search(
 
     by_dense = order({r: passage_cos[r] for r in rows})
     by_bm25 = order({r: float(bm25[r]) for r in top_bm25})
-    by_sentence = order({r: best[r][0] for r in rows})
     if mode == "bm25":
         fused = {ids[r]: float(bm25[r]) for r in top_bm25}
     elif mode == "dense":
@@ -76,7 +79,12 @@ def search(
     elif mode == "hybrid":
         fused = reciprocal_rank_fusion([by_dense, by_bm25], k=rrf_k)
     else:
-        fused = reciprocal_rank_fusion([by_dense, by_bm25, by_sentence], k=rrf_k)
+        w_dense, w_sentence, w_bm25 = rerank_weights
+        top = float(bm25.max()) if len(bm25) and bm25.max() > 0 else 1.0
+        fused = {
+            ids[r]: w_dense * passage_cos[r] + w_sentence * best[r][0] + w_bm25 * float(bm25[r]) / top
+            for r in rows
+        }
     row_of = {pid: r for r, pid in ids.items()}
     hits = []
     for pid, score in ranked(fused):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,9 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 RRF_K = 60
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+#: Bumped whenever the splitting rules change, so older indexes are seen as stale.
+CHUNKING_VERSION = 2
 
 #: Fields that change the built index. Everything else is query time.
 BUILD_FIELDS = ("model", "max_passage_chars", "embed_section")
@@ -50,6 +53,16 @@ def calibrated_threshold(model: str) -> float:
     return float(entry["threshold"])
 
 
+def save_threshold(model: str, threshold: float, dataset: str, split: str | None) -> None:
+    """Record a calibrated threshold for `model` in the package's calibration file."""
+    try:
+        table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        table = {}
+    table[model] = {"threshold": threshold, "dataset": dataset, "split": split}
+    CALIBRATION_FILE.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that decides what the assistant returns.
@@ -63,8 +76,10 @@ class Settings:
     embed_section: bool = True
     top_k: int = 3
     rrf_k: int = RRF_K
+    # Weights of (passage cosine, best-sentence cosine, scaled BM25) in the `rerank` mode.
+    rerank_weights: tuple[float, float, float] = (1.0, 0.5, 0.4)
     # Relevance below this (max cosine of the question with a passage or sentence) means not_found.
-    threshold: float = field(default=-1.0)
+    threshold: float = None  # type: ignore[assignment]  # None: the calibrated value
     max_question_chars: int = 1000
 
     def __post_init__(self) -> None:
@@ -78,18 +93,26 @@ class Settings:
             raise SettingsError(f"top_k must be an integer from 1 to 20, got {self.top_k!r}")
         if not isinstance(self.rrf_k, int) or self.rrf_k < 1:
             raise SettingsError(f"rrf_k must be a positive integer, got {self.rrf_k!r}")
+        if len(self.rerank_weights) != 3 or not all(
+            isinstance(w, (int, float)) and w >= 0 for w in self.rerank_weights
+        ):
+            raise SettingsError(
+                f"rerank_weights must be three non-negative numbers, got {self.rerank_weights!r}"
+            )
         if not isinstance(self.max_question_chars, int) or self.max_question_chars < 10:
             raise SettingsError(
                 f"max_question_chars must be an integer >= 10, got {self.max_question_chars!r}"
             )
-        if self.threshold == -1.0:
+        if self.threshold is None:
             object.__setattr__(self, "threshold", calibrated_threshold(self.model))
         if not isinstance(self.threshold, (int, float)) or not -1.0 <= self.threshold <= 1.0:
             raise SettingsError(f"threshold must be a number from -1 to 1, got {self.threshold!r}")
 
     def build_fields(self) -> dict[str, Any]:
         """The settings an index depends on, as written into its manifest."""
-        return {name: getattr(self, name) for name in BUILD_FIELDS}
+        fields_ = {name: getattr(self, name) for name in BUILD_FIELDS}
+        fields_["chunking_version"] = CHUNKING_VERSION
+        return fields_
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

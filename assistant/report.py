@@ -1,0 +1,88 @@
+"""Evaluation outputs: metrics.json, report.md, TREC runs, per-question JSON lines, PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+REPORT_COLUMNS = (
+    "hit@1", "hit@3", "hit@5", "recall@3", "mrr@10", "ndcg@10", "false_not_found",
+    "off_topic_not_found", "not_covered_not_found", "abstain_precision", "abstain_recall",
+    "abstain_f1", "latency_p50_ms", "latency_p95_ms", "latency_max_ms",
+)
+
+
+def write_trec_run(path: Path, results: list[dict[str, Any]], tag: str) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for r in results:
+            for rank, p in enumerate(r["passages"], start=1):
+                fh.write(f"{r['id']} Q0 {p['id']} {rank} {p['score']:.6f} {tag}\n")
+
+
+def write_markdown(path: Path, summary: dict[str, Any]) -> None:
+    modes = summary["modes"]
+    lines = [
+        f"# Evaluation: {summary['dataset']}",
+        "",
+        f"Split: {summary['split'] or 'all'}; questions: {summary['questions']}; "
+        f"threshold: {summary['threshold']}; top-k: {summary['top_k']}; "
+        f"index build: {summary['build_seconds']} s.",
+        "",
+        "| metric | " + " | ".join(modes) + " |",
+        "| --- | " + " | ".join("---" for _ in modes) + " |",
+    ]
+    for column in REPORT_COLUMNS:
+        values = [modes[m].get(column) for m in modes]
+        if all(v is None for v in values):
+            continue
+        lines.append(f"| {column} | " + " | ".join("" if v is None else f"{v}" for v in values) + " |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_plots(out: Path, per_mode: dict[str, list[dict[str, Any]]], threshold: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for mode, results in per_mode.items():
+        answerable = [r for r in results if r["answerable"]]
+        if not answerable:
+            continue
+        ks = list(range(1, 11))
+        ax.plot(ks, [sum(r["gold_rank"] is not None and r["gold_rank"] <= k for r in answerable)
+                     / len(answerable) for k in ks], marker="o", label=mode)
+    ax.set(xlabel="k", ylabel="hit@k", title="Gold passage within the top k", ylim=(0, 1.02))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "hit_at_k.png", dpi=120)
+    plt.close(fig)
+
+    results = next(iter(per_mode.values()))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    groups = {
+        "answerable": [r["relevance"] for r in results if r["answerable"] and r["relevance"] is not None],
+        "unanswerable": [r["relevance"] for r in results if not r["answerable"] and r["relevance"] is not None],
+    }
+    ax.hist(list(groups.values()), bins=20, label=list(groups), alpha=0.8)
+    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold}")
+    ax.set(xlabel="relevance (best cosine)", ylabel="questions", title="Abstention scores")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "scores.png", dpi=120)
+    plt.close(fig)
+
+
+def write_outputs(out: Path, summary: dict[str, Any], per_mode: dict[str, list[dict[str, Any]]]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_markdown(out / "report.md", summary)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for results in per_mode.values():
+            for r in results:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    for mode, results in per_mode.items():
+        write_trec_run(out / f"run.{mode}.trec", results, tag=mode)
+    write_plots(out, per_mode, summary["threshold"])

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Build eval/questions.jsonl from the hand-written eval/questions.src.jsonl.
+
+In the source file every answerable question lists its gold evidence as
+"quotes": exact phrases copied from the corpus article. This script finds each
+phrase in the article and writes it out as a character-offset span, so that
+text[start:end] == quote (Python str offsets, not bytes).
+
+A quote must occur exactly once in the article. If it is missing, or occurs
+more than once, the script stops with an error naming the question: fix the
+quote (the article uses non-breaking spaces U+00A0 and curly apostrophes) or
+lengthen it until it is unique.
+
+Usage:  python3 eval/make_spans.py
+"""
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = "secondary-milia.txt"
+CORPUS = ROOT / "corpus" / SOURCE
+SRC = ROOT / "eval" / "questions.src.jsonl"
+OUT = ROOT / "eval" / "questions.jsonl"
+
+ANSWERABLE_KINDS = {"direct", "lay", "multi_sentence", "context"}
+UNANSWERABLE_KINDS = {"off_topic", "not_covered", "chitchat"}
+SPLITS = {"dev", "test"}
+SRC_KEYS = {"id", "question", "answerable", "kind", "split", "quotes"}
+
+
+def fail(msg):
+    sys.exit(f"make_spans: error: {msg}")
+
+
+def loosen(s):
+    """Same length as s, but NBSP -> space and curly -> straight quotes."""
+    return s.replace("\u00a0", " ").replace("\u2019", "'").replace("\u2018", "'")
+
+
+def find_all(text, quote):
+    starts, i = [], text.find(quote)
+    while i != -1:
+        starts.append(i)
+        i = text.find(quote, i + 1)
+    return starts
+
+
+def locate(text, quote, qid):
+    """Return (start, end) of the single occurrence of quote in text."""
+    if not quote or quote != quote.strip():
+        fail(f"{qid}: quote is empty or has leading/trailing whitespace: {quote!r}")
+    starts = find_all(text, quote)
+    if len(starts) == 1:
+        return starts[0], starts[0] + len(quote)
+    if not starts:
+        hint = ""
+        if loosen(quote) in loosen(text):
+            hint = (" -- it would match if spaces/apostrophes were ignored; copy the"
+                    " article's non-breaking spaces (U+00A0) and curly quotes exactly")
+        fail(f"{qid}: quote not found in {SOURCE}{hint}: {quote!r}")
+    fail(f"{qid}: quote is ambiguous, found {len(starts)} times (offsets {starts});"
+         f" lengthen it: {quote!r}")
+
+
+def convert(item, text, lineno):
+    qid = item.get("id", f"line {lineno}")
+    if set(item) != SRC_KEYS:
+        fail(f"{qid}: keys must be exactly {sorted(SRC_KEYS)}, got {sorted(item)}")
+    kind, quotes = item["kind"], item["quotes"]
+    if kind not in ANSWERABLE_KINDS | UNANSWERABLE_KINDS:
+        fail(f"{qid}: unknown kind {kind!r}")
+    if item["split"] not in SPLITS:
+        fail(f"{qid}: split must be 'dev' or 'test', got {item['split']!r}")
+    if item["answerable"] is not (kind in ANSWERABLE_KINDS):
+        fail(f"{qid}: answerable={item['answerable']} does not fit kind {kind!r}")
+    if item["answerable"] and not quotes:
+        fail(f"{qid}: answerable question needs at least one quote")
+    if not item["answerable"] and quotes:
+        fail(f"{qid}: unanswerable question must have no quotes")
+
+    evidence = []
+    for quote in quotes:
+        start, end = locate(text, quote, qid)
+        evidence.append({"source": SOURCE, "start": start, "end": end, "quote": quote})
+    return {
+        "id": qid,
+        "question": item["question"],
+        "answerable": item["answerable"],
+        "kind": kind,
+        "split": item["split"],
+        "evidence": evidence,
+    }
+
+
+def main():
+    text = CORPUS.read_text(encoding="utf-8")
+    rows, seen_ids, seen_questions = [], set(), set()
+    with SRC.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            row = convert(json.loads(line), text, lineno)
+            if row["id"] in seen_ids:
+                fail(f"duplicate id {row['id']}")
+            key = row["question"].strip().lower()
+            if key in seen_questions:
+                fail(f"{row['id']}: duplicate question {row['question']!r}")
+            seen_ids.add(row["id"])
+            seen_questions.add(key)
+            rows.append(row)
+
+    with OUT.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} questions to {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The CLI run the way a person runs it: a subprocess, reading what it prints."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = (ROOT / "corpus" / "secondary-milia.txt").read_text(encoding="utf-8")
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    for name in ("VERBATIM_CORPUS", "VERBATIM_INDEX", "VERBATIM_MODEL", "VERBATIM_TOP_K"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
+    )
+
+
+def test_help_lists_commands():
+    result = run("--help")
+    assert result.returncode == 0
+    assert "ask" in result.stdout and "build" in result.stdout
+    ask_help = run("ask", "--help").stdout
+    for option in ("--json", "--top-k", "--corpus", "--index", "--model", "--mode"):
+        assert option in ask_help
+
+
+@pytest.mark.model
+def test_ask_prints_quotes_with_citations():
+    result = run("ask", "--no-rebuild", "Can steroid creams make milia worse?")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "The source text says:" in out
+    assert "[1]" in out and "section “Medication-associated Milia”" in out
+    assert "secondary-milia.txt, characters" in out
+    assert ">>" in out and "<<" in out  # the best sentence is marked
+    assert "not medical advice" in out
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.model
+def test_batch_json_one_line_per_question():
+    questions = ["What causes secondary milia?", "", "Who painted the Mona Lisa?", "hi"]
+    result = run("ask", "--json", "--no-rebuild", "-k", "2", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4
+    answers = [json.loads(line) for line in lines]
+    assert [a["question"] for a in answers] == ["What causes secondary milia?", "",
+                                                "Who painted the Mona Lisa?", "hi"]
+    assert [a["status"] for a in answers] == ["answered", "invalid", "not_found", "chitchat"]
+    assert 1 <= len(answers[0]["passages"]) <= 2
+    for p in answers[0]["passages"]:
+        assert p["source"] == "secondary-milia.txt"
+        assert SEED[p["start"] : p["end"]] == p["text"]
+        assert p["start"] <= p["highlight"]["start"] < p["highlight"]["end"] <= p["end"]
+    assert answers[1]["message"]
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path):
+    result = run("ask", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"), "milia?")
+    assert result.returncode == 3
+    assert result.stderr.startswith("Error:") and "corpus folder not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_corpus_file_is_named_by_build(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bad.txt").write_bytes(b"Title\n\nna\xefve\n")
+    result = run("build", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert result.returncode == 3
+    assert "bad.txt" in result.stderr and "UTF-8" in result.stderr and "byte offset 9" in result.stderr
+    assert not (tmp_path / "index").exists()
+
+
+def test_bad_top_k_is_a_usage_error():
+    result = run("ask", "-k", "0", "milia?")
+    assert result.returncode == 2
+    assert "top_k" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_read_only_stale_index_names_the_command(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doc.txt").write_text("Title\n\nSome text about milia.\n", encoding="utf-8")
+    result = run("ask", "--no-rebuild", "--corpus", str(corpus), "--index", str(tmp_path / "idx"), "q?")
+    assert result.returncode == 4
+    assert "assistant build" in result.stderr
+
+
+def test_cli_modes_match_engine():
+    from assistant.cli import MODES as CLI_MODES
+    from assistant.retrieval import MODES
+
+    assert CLI_MODES == MODES

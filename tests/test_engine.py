@@ -1,0 +1,104 @@
+"""The assistant as users get it: the committed index and the real packaged model."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.answer import TEMPLATES
+from assistant.errors import SettingsError
+from assistant.retrieval import MODES
+
+pytestmark = pytest.mark.model
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def assert_verbatim(assistant, answer):
+    for q in answer.passages:
+        text = (ROOT / "corpus" / q.source).read_text(encoding="utf-8")
+        assert q.text == text[q.start : q.end]
+        assert q.start <= q.highlight.start < q.highlight.end <= q.end
+        assert assistant.index.documents[q.source].text == text
+
+
+def test_steroid_question_is_answered_with_cited_quotes(real_assistant):
+    answer = real_assistant.ask("Can steroid creams make milia worse?")
+    assert answer.status == "answered"
+    assert 1 <= len(answer.passages) <= 3
+    assert_verbatim(real_assistant, answer)
+    assert any("topical steroids promotes the appearance of Milia" in q.text for q in answer.passages)
+    assert all(q.section == "Medication-associated Milia" for q in answer.passages[:2])
+    assert TEMPLATES["disclaimer"] in answer.answer
+    d = answer.to_dict()
+    for key in ("question", "status", "answer", "passages"):
+        assert key in d
+    for p in d["passages"]:
+        assert set(p) >= {"text", "source", "section", "start", "end", "score", "highlight"}
+        assert set(p["highlight"]) == {"start", "end"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who painted the Mona Lisa?", "What is a normal resting heart rate?",
+     "How do I bake sourdough bread?"],
+)
+def test_off_topic_is_not_found(real_assistant, question):
+    answer = real_assistant.ask(question)
+    assert answer.status == "not_found"
+    assert answer.passages == ()
+    assert answer.answer == TEMPLATES["not_found"]
+
+
+def test_lay_question_is_answered(real_assistant):
+    answer = real_assistant.ask("tiny white bumps around my eyes, what are they")
+    assert answer.status == "answered"
+    assert_verbatim(real_assistant, answer)
+
+
+def test_promotional_quote_is_labelled(real_assistant):
+    answer = real_assistant.ask("Which cream removes milia so they do not return?", top_k=5)
+    promo = [q for q in answer.passages if "Cerobio" in q.text]
+    assert promo and promo[0].flags == ("promotional",)
+    assert "promotes a product" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question, status",
+    [("", "invalid"), ("   \t ", "invalid"), ("x" * 10_000, "invalid"),
+     ("milia\x00\x07", "invalid"), ("hello", "chitchat"), ("thanks!", "chitchat")],
+)
+def test_bad_input_and_chitchat(real_assistant, question, status):
+    answer = real_assistant.ask(question)
+    assert answer.status == status
+    assert answer.passages == ()
+    assert answer.answer
+
+
+def test_top_k_and_modes(real_assistant):
+    for mode in MODES:
+        answer = real_assistant.ask("What causes secondary milia?", top_k=5, mode=mode)
+        assert answer.status == "answered"
+        assert 1 <= len(answer.passages) <= 5
+        assert_verbatim(real_assistant, answer)
+    with pytest.raises(SettingsError, match="top_k"):
+        real_assistant.ask("milia", top_k=0)
+    with pytest.raises(SettingsError, match="mode"):
+        real_assistant.ask("milia", mode="magic")
+
+
+def test_batch_equals_single(real_assistant):
+    questions = ["What causes secondary milia?", "", "Is milia an allergy?"]
+    batch = real_assistant.ask_many(questions)
+    assert [a.to_dict() for a in batch] == [real_assistant.ask(q).to_dict() for q in questions]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(codec="utf-8"), max_size=50)))
+def test_any_question_gives_a_well_formed_verbatim_answer(real_assistant, question):
+    answer = real_assistant.ask(question)
+    assert answer.status in ("answered", "not_found", "chitchat", "invalid")
+    assert answer.answer
+    assert_verbatim(real_assistant, answer)
+    if answer.status != "answered":
+        assert answer.passages == ()
