@@ -27,7 +27,20 @@ _EXPORTS = {
     "VerbatimError": "errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Answer",
+    "Assistant",
+    "CorpusError",
+    "IndexCorruptError",
+    "IndexMissingError",
+    "IndexStaleError",
+    "ModelUnavailableError",
+    "Quote",
+    "Settings",
+    "SettingsError",
+    "Span",
+    "VerbatimError",
+]
 
 if TYPE_CHECKING:
     from .answer import Answer, Quote, Span

@@ -120,10 +120,16 @@ def _quote_markdown(quote: Quote) -> str:
     return "\n".join(lines)
 
 
-def compose(question: str, status: str, quotes: tuple[Quote, ...] = (), message: str = "") -> Answer:
+def compose(
+    question: str, status: str, quotes: tuple[Quote, ...] = (), message: str = ""
+) -> Answer:
     """Build the answer markdown for a status from templates and quotes only."""
     if status == "answered":
-        parts = [TEMPLATES["intro"], *(_quote_markdown(q) for q in quotes), f"*{TEMPLATES['disclaimer']}*"]
+        parts = [
+            TEMPLATES["intro"],
+            *(_quote_markdown(q) for q in quotes),
+            f"*{TEMPLATES['disclaimer']}*",
+        ]
         text = "\n\n".join(parts)
     elif status == "invalid":
         text = f"{TEMPLATES['invalid']} {escape_markdown(message)}"
@@ -136,7 +142,11 @@ def compose(question: str, status: str, quotes: tuple[Quote, ...] = (), message:
 def render_text(answer: Answer, *, color: bool = False) -> str:
     """The answer for people reading a terminal: citations, quotes, the best sentence marked."""
     if answer.status != "answered":
-        return answer.answer if answer.status != "invalid" else f"{TEMPLATES['invalid']} {answer.message}"
+        return (
+            answer.answer
+            if answer.status != "invalid"
+            else f"{TEMPLATES['invalid']} {answer.message}"
+        )
 
     def mark(s: str) -> str:
         return f"\x1b[1;4m{s}\x1b[0m" if color else f">>{s}<<"

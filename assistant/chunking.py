@@ -85,7 +85,9 @@ def _words(s: str) -> list[str]:
     return s.split()
 
 
-def _classify(text: str, lines: list[tuple[int, int]], index: int, is_markdown: bool) -> list[Block]:
+def _classify(
+    text: str, lines: list[tuple[int, int]], index: int, is_markdown: bool
+) -> list[Block]:
     first = text[lines[0][0] : lines[0][1]]
     if is_markdown and (m := MD_HEADING.match(first)) and len(lines) == 1:
         return [Block("title" if index == 0 and len(m.group(1)) == 1 else "heading", *lines[0])]
@@ -106,7 +108,12 @@ def _classify(text: str, lines: list[tuple[int, int]], index: int, is_markdown: 
     single = len(lines) == 1
     if index == 0 and single and len(words) <= 20:
         return [Block("title", start, end)]
-    if single and len(words) <= CAPTION_MAX_WORDS and body[0].islower() and body[-1] not in TERMINAL:
+    if (
+        single
+        and len(words) <= CAPTION_MAX_WORDS
+        and body[0].islower()
+        and body[-1] not in TERMINAL
+    ):
         return [Block("caption", start, end)]
     if (
         single
@@ -181,9 +188,7 @@ def _passage_id(document: Document, start: int, end: int) -> str:
     return hashlib.sha256(key).hexdigest()[:16]
 
 
-def _windows(
-    sentences: list[tuple[int, int]], max_chars: int
-) -> list[list[tuple[int, int]]]:
+def _windows(sentences: list[tuple[int, int]], max_chars: int) -> list[list[tuple[int, int]]]:
     """Consecutive sentence groups, each at most `max_chars` long (a longer sentence stands alone)."""
     groups: list[list[tuple[int, int]]] = []
     for span in sentences:

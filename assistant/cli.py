@@ -63,7 +63,9 @@ def cli(verbose: int) -> None:
       printf 'What causes milia?\\nIs milia contagious?\\n' | assistant ask --json
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @cli.command()
@@ -111,10 +113,15 @@ def _questions(question: str | None) -> Iterator[str]:
 @cli.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question, one per line.")
-@click.option("-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3).")
-@click.option("--mode", type=click.Choice(MODES), default="rerank", show_default=True,
-              help="Retrieval mode.")
-@click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index.")
+@click.option(
+    "-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3)."
+)
+@click.option(
+    "--mode", type=click.Choice(MODES), default="rerank", show_default=True, help="Retrieval mode."
+)
+@click.option(
+    "--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index."
+)
 @corpus_option
 @index_option
 @model_option
@@ -144,7 +151,9 @@ def ask(
 
     try:
         settings = _settings(model=model, top_k=top_k)
-        assistant = Assistant.load(corpus, index, settings, rebuild=not no_rebuild, progress=not as_json)
+        assistant = Assistant.load(
+            corpus, index, settings, rebuild=not no_rebuild, progress=not as_json
+        )
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
@@ -166,13 +175,25 @@ def ask(
 
 @cli.command(name="eval")
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
-@click.option("--modes", default="bm25,dense,hybrid,rerank", show_default=True,
-              help="Comma-separated retrieval modes to compare.")
+@click.option(
+    "--modes",
+    default="bm25,dense,hybrid,rerank",
+    show_default=True,
+    help="Comma-separated retrieval modes to compare.",
+)
 @click.option("--split", help="Only questions of this split (e.g. dev or test).")
-@click.option("--out", type=click.Path(file_okay=False), default="eval/out", show_default=True,
-              help="Folder for metrics.json, report.md, runs, results.jsonl and plots.")
-@click.option("--calibrate", is_flag=True,
-              help="Choose the abstention threshold on these questions and save it.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="eval/out",
+    show_default=True,
+    help="Folder for metrics.json, report.md, runs, results.jsonl and plots.",
+)
+@click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Choose the abstention threshold on these questions and save it.",
+)
 @click.option("--min-hit1", type=float, help="Exit 6 if hit@1 of the last mode is below this.")
 @click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
 @corpus_option
@@ -219,15 +240,20 @@ def eval_command(
             threshold = evaluation.calibrate(results)
             save_threshold(assistant.index.manifest["model"], threshold, dataset, split)
             assistant.settings = replace(settings, threshold=threshold)
-            click.echo(f"Calibrated abstention threshold: {threshold} (saved for "
-                       f"{assistant.index.manifest['model']})")
+            click.echo(
+                f"Calibrated abstention threshold: {threshold} (saved for "
+                f"{assistant.index.manifest['model']})"
+            )
         per_mode = {m: evaluation.run_mode(assistant, items, m, progress=True) for m in chosen}
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
     summary = {
-        "dataset": dataset, "split": split, "questions": len(items),
-        "threshold": assistant.settings.threshold, "top_k": assistant.settings.top_k,
+        "dataset": dataset,
+        "split": split,
+        "questions": len(items),
+        "threshold": assistant.settings.threshold,
+        "top_k": assistant.settings.top_k,
         "build_seconds": assistant.index.manifest.get("build_seconds"),
         "modes": {m: evaluation.metrics(r, assistant.settings.top_k) for m, r in per_mode.items()},
     }

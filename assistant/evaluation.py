@@ -63,7 +63,8 @@ def load_dataset(path: Path, split: str | None = None) -> list[Item]:
                 kind=str(raw.get("kind", "")),
                 split=str(raw.get("split", "")),
                 evidence=tuple(
-                    (str(e["source"]), int(e["start"]), int(e["end"])) for e in raw.get("evidence", [])
+                    (str(e["source"]), int(e["start"]), int(e["end"]))
+                    for e in raw.get("evidence", [])
                 ),
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -76,7 +77,9 @@ def load_dataset(path: Path, split: str | None = None) -> list[Item]:
         if split is None or item.split == split:
             items.append(item)
     if not items:
-        raise DatasetError(f"{path}: no questions" + (f" in split {split!r}" if split else "") + ".")
+        raise DatasetError(
+            f"{path}: no questions" + (f" in split {split!r}" if split else "") + "."
+        )
     return items
 
 
@@ -91,8 +94,9 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else math.nan
 
 
-def run_mode(assistant: Assistant, items: Sequence[Item], mode: str, depth: int = 10,
-             progress: bool = False) -> list[dict[str, Any]]:
+def run_mode(
+    assistant: Assistant, items: Sequence[Item], mode: str, depth: int = 10, progress: bool = False
+) -> list[dict[str, Any]]:
     """Answer every item in one mode; one result record per question."""
     from tqdm import tqdm
 
@@ -102,18 +106,34 @@ def run_mode(assistant: Assistant, items: Sequence[Item], mode: str, depth: int 
         answer = assistant.ask(item.question, top_k=depth, mode=mode)
         latency = (time.perf_counter() - started) * 1000
         passages = [
-            {"source": p.source, "start": p.start, "end": p.end, "score": p.score,
-             "relevance": p.relevance, "id": f"{p.source}:{p.start}-{p.end}",
-             "hit": is_hit(p.source, p.start, p.end, item.evidence)}
+            {
+                "source": p.source,
+                "start": p.start,
+                "end": p.end,
+                "score": p.score,
+                "relevance": p.relevance,
+                "id": f"{p.source}:{p.start}-{p.end}",
+                "hit": is_hit(p.source, p.start, p.end, item.evidence),
+            }
             for p in answer.passages
         ]
         rank = next((i for i, p in enumerate(passages, start=1) if p["hit"]), None)
-        results.append({
-            "id": item.id, "question": item.question, "kind": item.kind, "split": item.split,
-            "answerable": item.answerable, "mode": mode, "status": answer.status,
-            "relevance": answer.relevance, "gold": [list(e) for e in item.evidence],
-            "gold_rank": rank, "latency_ms": round(latency, 3), "passages": passages,
-        })
+        results.append(
+            {
+                "id": item.id,
+                "question": item.question,
+                "kind": item.kind,
+                "split": item.split,
+                "answerable": item.answerable,
+                "mode": mode,
+                "status": answer.status,
+                "relevance": answer.relevance,
+                "gold": [list(e) for e in item.evidence],
+                "gold_rank": rank,
+                "latency_ms": round(latency, 3),
+                "passages": passages,
+            }
+        )
     return results
 
 
@@ -130,30 +150,44 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
         for r in answerable:
             if not qrels[r["id"]]:
                 qrels[r["id"]] = {f"missed:{r['id']}": 1}
-        run = {r["id"]: {p["id"]: float(len(r["passages"]) - i) for i, p in enumerate(r["passages"])}
-               or {"none": 0.0} for r in answerable}
-        scores = evaluate(Qrels(qrels), Run(run), [f"recall@{top_k}", "mrr@10", "ndcg@10"],
-                          make_comparable=True)
+        run = {
+            r["id"]: {p["id"]: float(len(r["passages"]) - i) for i, p in enumerate(r["passages"])}
+            or {"none": 0.0}
+            for r in answerable
+        }
+        scores = evaluate(
+            Qrels(qrels), Run(run), [f"recall@{top_k}", "mrr@10", "ndcg@10"], make_comparable=True
+        )
         out.update({k: round(float(v), 4) for k, v in scores.items()})
         for k in KS:
             out[f"hit@{k}"] = round(
-                float(np.mean([r["gold_rank"] is not None and r["gold_rank"] <= k for r in answerable])), 4)
+                float(
+                    np.mean(
+                        [r["gold_rank"] is not None and r["gold_rank"] <= k for r in answerable]
+                    )
+                ),
+                4,
+            )
         out["false_not_found"] = round(
-            float(np.mean([r["status"] != "answered" for r in answerable])), 4)
+            float(np.mean([r["status"] != "answered" for r in answerable])), 4
+        )
         out["answerable"] = len(answerable)
     if unanswerable:
         for kind in ("off_topic", "not_covered"):
             group = [r for r in unanswerable if r["kind"] == kind]
             if group:
                 out[f"{kind}_not_found"] = round(
-                    float(np.mean([r["status"] == "not_found" for r in group])), 4)
+                    float(np.mean([r["status"] == "not_found" for r in group])), 4
+                )
         abstained = [r for r in results if r["status"] != "answered"]
         true_abstain = [r for r in abstained if not r["answerable"]]
         precision = len(true_abstain) / len(abstained) if abstained else 0.0
         recall = len(true_abstain) / len(unanswerable)
         out["abstain_precision"] = round(precision, 4)
         out["abstain_recall"] = round(recall, 4)
-        out["abstain_f1"] = round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0
+        out["abstain_f1"] = (
+            round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0
+        )
         out["unanswerable"] = len(unanswerable)
     latencies = [r["latency_ms"] for r in results]
     out["latency_p50_ms"] = round(percentile(latencies, 50), 2)
@@ -168,8 +202,11 @@ def calibrate(results: Sequence[dict[str, Any]], off_topic_target: float = 0.95)
     them. Answering real questions matters more than refusing on-topic ones the text does not
     cover, which relevance alone cannot tell apart, so those do not move the threshold."""
     answerable = sorted(r["relevance"] or 0.0 for r in results if r["answerable"])
-    off_topic = sorted(r["relevance"] or 0.0 for r in results
-                       if r["kind"] == "off_topic" and r["relevance"] is not None)
+    off_topic = sorted(
+        r["relevance"] or 0.0
+        for r in results
+        if r["kind"] == "off_topic" and r["relevance"] is not None
+    )
     if not answerable or not off_topic:
         raise DatasetError("calibration needs answerable and off_topic questions")
     may_pass = int(math.floor((1 - off_topic_target) * len(off_topic)))

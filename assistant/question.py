@@ -23,7 +23,9 @@ _CHITCHAT = re.compile(
       | (?:ok|okay|great|cool|nice|perfect|awesome|got\ it)(?:\ (?:thanks?|thank\ you))?
       | (?:bye|goodbye|good\ bye|see\ you|see\ ya|farewell)
       | (?:who|what)\ are\ you | what\ is\ this | what\ can\ you\ do | what\ do\ you\ do
-      | how\ does\ this\ work | how\ do\ (?:i|you)\ use\ this | help | are\ you\ a\ (?:bot|robot|human)
+      | how\ does\ this\ work | how\ do\ (?:i|you)\ use\ this | help
+      | are\ you\ (?:a\ |an\ )?(?:real\ )?(?:bot|robot|human|person|doctor|ai|chatbot)
+            (?:\ or\ (?:a\ |an\ )?(?:real\ )?(?:bot|robot|human|person|doctor|ai|chatbot))?
       | how\ are\ you(?:\ doing)?(?:\ today)?
     )$""",
     re.VERBOSE,
@@ -56,7 +58,9 @@ def check(question: object, max_chars: int) -> CheckedQuestion:
     text = "".join(c for c in question if unicodedata.category(c) != "Cf")
     text = " ".join(text.split())
     if not text:
-        return CheckedQuestion("", "The question is empty. Please type a question about the source.")
+        return CheckedQuestion(
+            "", "The question is empty. Please type a question about the source."
+        )
     if not any(c.isalnum() for c in text):
         return CheckedQuestion(
             text, "The question has no letters or digits. Please type a question in words."

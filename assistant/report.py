@@ -7,9 +7,21 @@ from pathlib import Path
 from typing import Any
 
 REPORT_COLUMNS = (
-    "hit@1", "hit@3", "hit@5", "recall@3", "mrr@10", "ndcg@10", "false_not_found",
-    "off_topic_not_found", "not_covered_not_found", "abstain_precision", "abstain_recall",
-    "abstain_f1", "latency_p50_ms", "latency_p95_ms", "latency_max_ms",
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "recall@3",
+    "mrr@10",
+    "ndcg@10",
+    "false_not_found",
+    "off_topic_not_found",
+    "not_covered_not_found",
+    "abstain_precision",
+    "abstain_recall",
+    "abstain_f1",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_max_ms",
 )
 
 
@@ -36,7 +48,9 @@ def write_markdown(path: Path, summary: dict[str, Any]) -> None:
         values = [modes[m].get(column) for m in modes]
         if all(v is None for v in values):
             continue
-        lines.append(f"| {column} | " + " | ".join("" if v is None else f"{v}" for v in values) + " |")
+        lines.append(
+            f"| {column} | " + " | ".join("" if v is None else f"{v}" for v in values) + " |"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -52,8 +66,16 @@ def write_plots(out: Path, per_mode: dict[str, list[dict[str, Any]]], threshold:
         if not answerable:
             continue
         ks = list(range(1, 11))
-        ax.plot(ks, [sum(r["gold_rank"] is not None and r["gold_rank"] <= k for r in answerable)
-                     / len(answerable) for k in ks], marker="o", label=mode)
+        ax.plot(
+            ks,
+            [
+                sum(r["gold_rank"] is not None and r["gold_rank"] <= k for r in answerable)
+                / len(answerable)
+                for k in ks
+            ],
+            marker="o",
+            label=mode,
+        )
     ax.set(xlabel="k", ylabel="hit@k", title="Gold passage within the top k", ylim=(0, 1.02))
     ax.legend()
     fig.tight_layout()
@@ -63,8 +85,12 @@ def write_plots(out: Path, per_mode: dict[str, list[dict[str, Any]]], threshold:
     results = next(iter(per_mode.values()))
     fig, ax = plt.subplots(figsize=(6, 4))
     groups = {
-        "answerable": [r["relevance"] for r in results if r["answerable"] and r["relevance"] is not None],
-        "unanswerable": [r["relevance"] for r in results if not r["answerable"] and r["relevance"] is not None],
+        "answerable": [
+            r["relevance"] for r in results if r["answerable"] and r["relevance"] is not None
+        ],
+        "unanswerable": [
+            r["relevance"] for r in results if not r["answerable"] and r["relevance"] is not None
+        ],
     }
     ax.hist(list(groups.values()), bins=20, label=list(groups), alpha=0.8)
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold}")
@@ -75,7 +101,9 @@ def write_plots(out: Path, per_mode: dict[str, list[dict[str, Any]]], threshold:
     plt.close(fig)
 
 
-def write_outputs(out: Path, summary: dict[str, Any], per_mode: dict[str, list[dict[str, Any]]]) -> None:
+def write_outputs(
+    out: Path, summary: dict[str, Any], per_mode: dict[str, list[dict[str, Any]]]
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     write_markdown(out / "report.md", summary)

@@ -82,7 +82,9 @@ def search(
         w_dense, w_sentence, w_bm25 = rerank_weights
         top = float(bm25.max()) if len(bm25) and bm25.max() > 0 else 1.0
         fused = {
-            ids[r]: w_dense * passage_cos[r] + w_sentence * best[r][0] + w_bm25 * float(bm25[r]) / top
+            ids[r]: w_dense * passage_cos[r]
+            + w_sentence * best[r][0]
+            + w_bm25 * float(bm25[r]) / top
             for r in rows
         }
     row_of = {pid: r for r, pid in ids.items()}

@@ -118,7 +118,9 @@ def build_index(
     bar.close()
     dim = embedder.dimension
     passage_matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32)
-    sentence_matrix = np.vstack(sentence_vectors) if sentence_vectors else np.zeros((0, dim), np.float32)
+    sentence_matrix = (
+        np.vstack(sentence_vectors) if sentence_vectors else np.zeros((0, dim), np.float32)
+    )
 
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
@@ -155,7 +157,9 @@ def build_index(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("built %s: %d passages in %.1fs", index_dir, len(all_passages), manifest["build_seconds"])
+    log.info(
+        "built %s: %d passages in %.1fs", index_dir, len(all_passages), manifest["build_seconds"]
+    )
     return manifest
 
 
@@ -226,7 +230,9 @@ def staleness(
     if manifest.get("model") != model_id:
         return f"it was built with model {manifest.get('model')!r}, not {model_id!r}"
     if manifest.get("settings") != settings.build_fields():
-        return f"it was built with settings {manifest.get('settings')}, not {settings.build_fields()}"
+        return (
+            f"it was built with settings {manifest.get('settings')}, not {settings.build_fields()}"
+        )
     if manifest.get("corpus_hash") != corpus_hash(corpus_dir):
         return f"the corpus in {corpus_dir} changed since it was built"
     return None

@@ -5,9 +5,20 @@ from assistant.answer import LABELS, TEMPLATES, Quote, Span, compose, escape_mar
 
 
 def _quote(text: str, flags=()) -> Quote:
-    return Quote(number=1, text=text, source="d.txt", title="T", section="S", paragraph=2,
-                 start=10, end=10 + len(text), score=0.5, relevance=0.7,
-                 highlight=Span(10, 10 + len(text)), flags=flags)
+    return Quote(
+        number=1,
+        text=text,
+        source="d.txt",
+        title="T",
+        section="S",
+        paragraph=2,
+        start=10,
+        end=10 + len(text),
+        score=0.5,
+        relevance=0.7,
+        highlight=Span(10, 10 + len(text)),
+        flags=flags,
+    )
 
 
 def _unescape(markdown: str) -> str:

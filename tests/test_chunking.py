@@ -32,8 +32,14 @@ def test_every_passage_and_sentence_is_verbatim(seed_doc, seed_passages):
 
 @pytest.mark.parametrize(
     "caption",
-    ["secondary milia disease", "milia secondary", "neo natal milia", "secondary milia drugs",
-     "secondary milia trauma", "milia on skin"],
+    [
+        "secondary milia disease",
+        "milia secondary",
+        "neo natal milia",
+        "secondary milia drugs",
+        "secondary milia trauma",
+        "milia on skin",
+    ],
 )
 def test_image_captions_are_never_passages(seed_doc, seed_passages, caption):
     kinds = {seed_doc.text[b.start : b.end]: b.kind for b in blocks(seed_doc)}
@@ -51,8 +57,11 @@ def test_paragraph_broken_across_blank_line_is_one_passage(seed_passages):
 
 @pytest.mark.parametrize(
     "before, after",
-    [("which stay.", "In young adults"), ("these products.", "This also goes"),
-     ("immune disorder.", "Saying that")],
+    [
+        ("which stay.", "In young adults"),
+        ("these products.", "This also goes"),
+        ("immune disorder.", "Saying that"),
+    ],
 )
 def test_run_together_sentences_are_split(seed_doc, seed_passages, before, after):
     sentences = [seed_doc.text[s:e] for p in seed_passages for s, e in p.sentences]

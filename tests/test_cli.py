@@ -18,7 +18,12 @@ def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.Co
         env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
-        input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
     )
 
 
@@ -52,8 +57,12 @@ def test_batch_json_one_line_per_question():
     lines = result.stdout.splitlines()
     assert len(lines) == 4
     answers = [json.loads(line) for line in lines]
-    assert [a["question"] for a in answers] == ["What causes secondary milia?", "",
-                                                "Who painted the Mona Lisa?", "hi"]
+    assert [a["question"] for a in answers] == [
+        "What causes secondary milia?",
+        "",
+        "Who painted the Mona Lisa?",
+        "hi",
+    ]
     assert [a["status"] for a in answers] == ["answered", "invalid", "not_found", "chitchat"]
     assert 1 <= len(answers[0]["passages"]) <= 2
     for p in answers[0]["passages"]:
@@ -64,7 +73,9 @@ def test_batch_json_one_line_per_question():
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path):
-    result = run("ask", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"), "milia?")
+    result = run(
+        "ask", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"), "milia?"
+    )
     assert result.returncode == 3
     assert result.stderr.startswith("Error:") and "corpus folder not found" in result.stderr
     assert "Traceback" not in result.stderr
@@ -76,7 +87,9 @@ def test_bad_corpus_file_is_named_by_build(tmp_path):
     (corpus / "bad.txt").write_bytes(b"Title\n\nna\xefve\n")
     result = run("build", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
     assert result.returncode == 3
-    assert "bad.txt" in result.stderr and "UTF-8" in result.stderr and "byte offset 9" in result.stderr
+    assert (
+        "bad.txt" in result.stderr and "UTF-8" in result.stderr and "byte offset 9" in result.stderr
+    )
     assert not (tmp_path / "index").exists()
 
 
@@ -90,7 +103,9 @@ def test_read_only_stale_index_names_the_command(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "doc.txt").write_text("Title\n\nSome text about milia.\n", encoding="utf-8")
-    result = run("ask", "--no-rebuild", "--corpus", str(corpus), "--index", str(tmp_path / "idx"), "q?")
+    result = run(
+        "ask", "--no-rebuild", "--corpus", str(corpus), "--index", str(tmp_path / "idx"), "q?"
+    )
     assert result.returncode == 4
     assert "assistant build" in result.stderr
 

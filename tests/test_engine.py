@@ -27,7 +27,9 @@ def test_steroid_question_is_answered_with_cited_quotes(real_assistant):
     assert answer.status == "answered"
     assert 1 <= len(answer.passages) <= 3
     assert_verbatim(real_assistant, answer)
-    assert any("topical steroids promotes the appearance of Milia" in q.text for q in answer.passages)
+    assert any(
+        "topical steroids promotes the appearance of Milia" in q.text for q in answer.passages
+    )
     assert all(q.section == "Medication-associated Milia" for q in answer.passages[:2])
     assert TEMPLATES["disclaimer"] in answer.answer
     d = answer.to_dict()
@@ -40,8 +42,11 @@ def test_steroid_question_is_answered_with_cited_quotes(real_assistant):
 
 @pytest.mark.parametrize(
     "question",
-    ["Who painted the Mona Lisa?", "What is a normal resting heart rate?",
-     "How do I bake sourdough bread?"],
+    [
+        "Who painted the Mona Lisa?",
+        "What is a normal resting heart rate?",
+        "How do I bake sourdough bread?",
+    ],
 )
 def test_off_topic_is_not_found(real_assistant, question):
     answer = real_assistant.ask(question)
@@ -65,8 +70,14 @@ def test_promotional_quote_is_labelled(real_assistant):
 
 @pytest.mark.parametrize(
     "question, status",
-    [("", "invalid"), ("   \t ", "invalid"), ("x" * 10_000, "invalid"),
-     ("milia\x00\x07", "invalid"), ("hello", "chitchat"), ("thanks!", "chitchat")],
+    [
+        ("", "invalid"),
+        ("   \t ", "invalid"),
+        ("x" * 10_000, "invalid"),
+        ("milia\x00\x07", "invalid"),
+        ("hello", "chitchat"),
+        ("thanks!", "chitchat"),
+    ],
 )
 def test_bad_input_and_chitchat(real_assistant, question, status):
     answer = real_assistant.ask(question)
@@ -93,8 +104,12 @@ def test_batch_equals_single(real_assistant):
     assert [a.to_dict() for a in batch] == [real_assistant.ask(q).to_dict() for q in questions]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(codec="utf-8"), max_size=50)))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(codec="utf-8"), max_size=50))
+)
 def test_any_question_gives_a_well_formed_verbatim_answer(real_assistant, question):
     answer = real_assistant.ask(question)
     assert answer.status in ("answered", "not_found", "chitchat", "invalid")

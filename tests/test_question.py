@@ -28,13 +28,22 @@ def test_invisible_formatting_is_removed_not_refused():
     assert checked.text == "what causes milia?"
 
 
-@pytest.mark.parametrize("text", ["hi", "Hello there!", "thanks", "Thank you so much", "who are you?",
-                                  "What can you do", "bye"])
+@pytest.mark.parametrize(
+    "text",
+    ["hi", "Hello there!", "thanks", "Thank you so much", "who are you?", "What can you do", "bye"],
+)
 def test_chitchat(text):
     assert is_chitchat(text)
 
 
-@pytest.mark.parametrize("text", ["hi, what causes milia?", "thanks to steroids I have milia",
-                                  "What are milia?", "help me get rid of white bumps"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hi, what causes milia?",
+        "thanks to steroids I have milia",
+        "What are milia?",
+        "help me get rid of white bumps",
+    ],
+)
 def test_real_questions_are_not_chitchat(text):
     assert not is_chitchat(text)

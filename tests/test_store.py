@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,8 +48,14 @@ def test_missing_index(tmp_path, corpus_copy):
 
 @pytest.mark.parametrize(
     "damage",
-    ["flip_vector_byte", "truncate_faiss", "garbage_passages", "delete_sentences",
-     "delete_manifest", "corrupt_manifest"],
+    [
+        "flip_vector_byte",
+        "truncate_faiss",
+        "garbage_passages",
+        "delete_sentences",
+        "delete_manifest",
+        "corrupt_manifest",
+    ],
 )
 def test_corruption_is_detected(built, damage):
     corpus, index = built
@@ -139,7 +144,5 @@ def test_rebuild_replaces_index_atomically(built, fake_embedder):
     manifest = build_index(corpus, index, SETTINGS, fake_embedder, progress=False)
     assert manifest["counts"]["documents"] == 2
     loaded = _load(corpus, index)
-    assert len(loaded.passages) == 2 * len(
-        [p for p in loaded.passages if p.source == "copy.txt"]
-    )
+    assert len(loaded.passages) == 2 * len([p for p in loaded.passages if p.source == "copy.txt"])
     assert np.allclose(np.linalg.norm(loaded.sentence_vectors, axis=1), 1.0, atol=1e-4)

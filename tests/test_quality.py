@@ -1,0 +1,40 @@
+"""Quality gate on the held-out test split of eval/questions.jsonl (never tuned on).
+
+The floors are today's measured figures (docs/quality.md), so any regression fails CI.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation import load_dataset, metrics, run_mode
+
+pytestmark = pytest.mark.model
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def test_split_results(real_assistant):
+    items = load_dataset(ROOT / "eval" / "questions.jsonl", split="test")
+    return run_mode(real_assistant, items, "rerank", depth=10)
+
+
+def test_answers_on_held_out_questions(test_split_results):
+    m = metrics(test_split_results)
+    assert m["hit@1"] >= 0.55
+    assert m["hit@3"] >= 0.75
+    assert m["false_not_found"] <= 0.05
+
+
+def test_abstention_on_held_out_questions(test_split_results):
+    m = metrics(test_split_results)
+    assert m["off_topic_not_found"] >= 0.9
+    chitchat = [r for r in test_split_results if r["kind"] == "chitchat"]
+    assert chitchat and all(r["status"] == "chitchat" for r in chitchat)
+
+
+def test_every_returned_passage_is_verbatim(test_split_results, real_assistant):
+    for r in test_split_results:
+        for p in r["passages"]:
+            text = (ROOT / "corpus" / p["source"]).read_text(encoding="utf-8")
+            assert p["text"] == text[p["start"] : p["end"]]
