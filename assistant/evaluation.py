@@ -107,6 +107,7 @@ def run_mode(
         latency = (time.perf_counter() - started) * 1000
         passages = [
             {
+                "text": p.text,
                 "source": p.source,
                 "start": p.start,
                 "end": p.end,

@@ -221,6 +221,16 @@ def _display_text(text: str) -> str:
     )
 
 
+def _md(text: str) -> str:
+    """`escape_markdown`, with its one flaw undone: it escapes the `#` of the `&#x27;` that
+    `html.escape` makes of an apostrophe, so "'" would show as "&#x27;". The entity is safe."""
+    return _fix_apostrophes(escape_markdown(text))
+
+
+def _fix_apostrophes(markdown: str) -> str:
+    return markdown.replace("&\\#x27;", "&#x27;")
+
+
 def _keep_indent(markdown: str) -> str:
     """Leading spaces of each line as &nbsp; (four of them would start a code block)."""
     out = []
@@ -233,7 +243,7 @@ def _keep_indent(markdown: str) -> str:
 def _mark(text: str) -> str:
     """The best-matching sentence, marked line by line (a mark never spans a paragraph)."""
     return "\n".join(
-        f'<mark class="vb-hl">{escape_markdown(line)}</mark>' if line.strip() else line
+        f'<mark class="vb-hl">{_md(line)}</mark>' if line.strip() else line
         for line in text.split("\n")
     )
 
@@ -245,7 +255,7 @@ def format_user_message(question: object) -> str:
     if not question.strip():
         return "*(empty question)*"
     shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + "…"
-    return _keep_indent(escape_markdown(_display_text(shown)))
+    return _keep_indent(_md(_display_text(shown)))
 
 
 def format_quote(passage: dict[str, Any], turn: int) -> str:
@@ -253,24 +263,25 @@ def format_quote(passage: dict[str, Any], turn: int) -> str:
     text, start = passage["text"], passage["start"]
     a = max(0, passage["highlight"]["start"] - start)
     b = min(len(text), max(a, passage["highlight"]["end"] - start))
-    body = _keep_indent(escape_markdown(text[:a]) + _mark(text[a:b]) + escape_markdown(text[b:]))
+    body = _keep_indent(_md(text[:a]) + _mark(text[a:b]) + _md(text[b:]))
     n = passage["number"]
     lines = [f"> {line}" if line.strip() else ">" for line in body.split("\n")]
     lines.append(">")
     lines.append(
-        f"> — **\\[{n}\\]** {escape_markdown(passage['citation'])} · "
+        f"> — **\\[{n}\\]** {_md(passage['citation'])} · "
         f"[Show in source]({CITE_HREF}{turn}-{n})"
     )
     for label in passage.get("labels", ()):
         lines.append(">")
-        lines.append(f'> <span class="vb-label">{escape_markdown(label)}</span>')
+        lines.append(f'> <span class="vb-label">{_md(label)}</span>')
     return "\n".join(lines)
 
 
 def format_answer(answer: dict[str, Any], turn: int) -> str:
     """The assistant's chat message for an answer (fixed templates and escaped quotes only)."""
     if answer["status"] != "answered":
-        return answer["answer"]  # fixed templates; an invalid message is escaped by the engine
+        # Fixed templates; an invalid question's message is escaped by the engine.
+        return _fix_apostrophes(answer["answer"])
     parts = [TEMPLATES["intro"], *(format_quote(p, turn) for p in answer["passages"])]
     parts.append(f"*{TEMPLATES['disclaimer']}*")
     return "\n\n".join(parts)
@@ -494,7 +505,7 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
     default_k = assistant.settings.top_k
     max_chars = assistant.settings.max_question_chars
     titles = [doc.title for doc in assistant.index.documents.values()]
-    title_md = " / ".join(f"*“{escape_markdown(t)}”*" for t in titles) or "*(none)*"
+    title_md = " / ".join(f"*“{_md(t)}”*" for t in titles) or "*(none)*"
 
     # ---- handlers -------------------------------------------------------------------------
 
