@@ -174,14 +174,17 @@ def ask(
 
 
 @cli.command(name="eval")
-@click.argument("dataset", type=click.Path(exists=True, dir_okay=False))
+@click.argument("dataset", type=click.Path(exists=True))
 @click.option(
     "--modes",
     default="bm25,dense,hybrid,rerank",
     show_default=True,
     help="Comma-separated retrieval modes to compare.",
 )
-@click.option("--split", help="Only questions of this split (e.g. dev or test).")
+@click.option(
+    "--split",
+    help="Only questions of this split (dev/test); for BEIR the qrels file (default test).",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -211,45 +214,72 @@ def eval_command(
     index: str | None,
     model: str | None,
 ) -> None:
-    """Answer every question of DATASET in each mode and report retrieval and abstention metrics.
+    """Answer every question of DATASET in each mode; report retrieval and abstention metrics.
+
+    DATASET is the project's JSON-lines format (see docs/evaluation.md) or a BEIR folder
+    (corpus.jsonl, queries.jsonl, qrels/test.tsv), for which a temporary index is built.
 
     \b
     Examples:
       assistant eval eval/questions.jsonl --split test --out eval/out/test
       assistant eval eval/questions.jsonl --split dev --calibrate
+      assistant eval eval/beir-apache-2.0 --out eval/out/apache
     """
-    from dataclasses import replace
     from pathlib import Path
-
-    from . import evaluation, report
-    from .engine import Assistant
-    from .settings import save_threshold
 
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     bad = [m for m in chosen if m not in MODES]
     if bad or not chosen:
         _fail(f"unknown mode(s) {bad}; choose from {', '.join(MODES)}", 2)
     try:
-        items = evaluation.load_dataset(Path(dataset), split)
-        settings = _settings(model=model)
-        assistant = Assistant.load(corpus, index, settings, rebuild=not no_rebuild, progress=True)
-        if calibrate:
-            probe = replace(assistant.settings, threshold=-1.0)  # answer everything
-            assistant.settings = probe
-            results = evaluation.run_mode(assistant, items, chosen[-1], progress=True)
-            threshold = evaluation.calibrate(results)
-            save_threshold(assistant.index.manifest["model"], threshold, dataset, split)
-            assistant.settings = replace(settings, threshold=threshold)
-            click.echo(
-                f"Calibrated abstention threshold: {threshold} (saved for "
-                f"{assistant.index.manifest['model']})"
+        if Path(dataset).is_dir():
+            summary, per_mode = _eval_beir(Path(dataset), chosen, split or "test", model)
+        else:
+            summary, per_mode = _eval_questions(
+                Path(dataset), chosen, split, calibrate, not no_rebuild, corpus, index, model
             )
-        per_mode = {m: evaluation.run_mode(assistant, items, m, progress=True) for m in chosen}
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
+    from . import report
+
+    report.write_outputs(Path(out), summary, per_mode)
+    click.echo((Path(out) / "report.md").read_text(encoding="utf-8"))
+    last = summary["modes"][chosen[-1]].get("hit@1")
+    if min_hit1 is not None and (last is None or last < min_hit1):
+        _fail(f"hit@1 {last} of mode {chosen[-1]} is below --min-hit1 {min_hit1}", 6)
+
+
+def _eval_questions(
+    dataset: Any,
+    modes: list[str],
+    split: str | None,
+    calibrate: bool,
+    rebuild: bool,
+    corpus: str | None,
+    index: str | None,
+    model: str | None,
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    from dataclasses import replace
+
+    from . import evaluation
+    from .engine import Assistant
+    from .settings import save_threshold
+
+    items = evaluation.load_dataset(dataset, split)
+    settings = _settings(model=model)
+    assistant = Assistant.load(corpus, index, settings, rebuild=rebuild, progress=True)
+    if calibrate:
+        assistant.settings = replace(settings, threshold=-1.0)  # answer everything
+        results = evaluation.run_mode(assistant, items, modes[-1], progress=True)
+        threshold = evaluation.calibrate(results)
+        model_id = assistant.index.manifest["model"]
+        save_threshold(model_id, threshold, str(dataset), split)
+        assistant.settings = replace(settings, threshold=threshold)
+        click.echo(f"Calibrated abstention threshold: {threshold} (saved for {model_id})")
+    per_mode = {m: evaluation.run_mode(assistant, items, m, progress=True) for m in modes}
     summary = {
-        "dataset": dataset,
+        "dataset": str(dataset),
         "split": split,
         "questions": len(items),
         "threshold": assistant.settings.threshold,
@@ -257,11 +287,80 @@ def eval_command(
         "build_seconds": assistant.index.manifest.get("build_seconds"),
         "modes": {m: evaluation.metrics(r, assistant.settings.top_k) for m, r in per_mode.items()},
     }
-    report.write_outputs(Path(out), summary, per_mode)
-    click.echo((Path(out) / "report.md").read_text(encoding="utf-8"))
-    last = summary["modes"][chosen[-1]].get("hit@1")
-    if min_hit1 is not None and (last is None or last < min_hit1):
-        _fail(f"hit@1 {last} of mode {chosen[-1]} is below --min-hit1 {min_hit1}", 6)
+    return summary, per_mode
+
+
+def _eval_beir(
+    folder: Any, modes: list[str], split: str, model: str | None
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    from . import evaluation
+    from .embedding import load_embedder
+    from .engine import Assistant
+    from .store import build_index
+
+    beir = evaluation.load_beir(folder, split)
+    settings = _settings(model=model)
+    embedder = load_embedder(settings.model)
+    with tempfile.TemporaryDirectory(prefix="verbatim-beir-") as tmp:
+        names = evaluation.write_beir_corpus(beir, Path(tmp) / "corpus")
+        manifest = build_index(Path(tmp) / "corpus", Path(tmp) / "index", settings, embedder)
+        # Retrieval metrics need the full ranking: abstention is applied afterwards.
+        assistant = Assistant.load(
+            Path(tmp) / "corpus",
+            Path(tmp) / "index",
+            replace(settings, threshold=-1.0),
+            embedder=embedder,
+            rebuild=False,
+        )
+        per_mode = {m: evaluation.run_beir(assistant, beir, names, m, progress=True) for m in modes}
+    for results in per_mode.values():
+        for r in results:
+            r["status"] = "answered" if (r["relevance"] or 0) >= settings.threshold else "not_found"
+    summary = {
+        "dataset": str(folder),
+        "split": split,
+        "questions": len(beir.queries),
+        "documents": len(beir.docs),
+        "threshold": settings.threshold,
+        "top_k": 10,
+        "build_seconds": manifest["build_seconds"],
+        "modes": {m: evaluation.beir_metrics(r, beir.qrels) for m, r in per_mode.items()},
+    }
+    return summary, per_mode
+
+
+@cli.command()
+@click.argument("phrase")
+@corpus_option
+def span(phrase: str, corpus: str | None) -> None:
+    """Print the gold-evidence span of PHRASE, an exact quote from the corpus, as JSON.
+
+    The phrase must occur exactly once in the corpus (lengthen it otherwise).
+
+    \b
+    Example:
+      assistant span "These cysts are Milia."
+    """
+    from .corpus import load_corpus
+    from .engine import default_paths
+    from .evaluation import find_span
+
+    try:
+        corpus_dir, _ = default_paths(corpus, None)
+        documents = {d.source: d.text for d in load_corpus(corpus_dir)}
+        source, start, end = find_span(documents, phrase)
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    click.echo(
+        json.dumps(
+            {"source": source, "start": start, "end": end, "quote": phrase}, ensure_ascii=False
+        )
+    )
 
 
 def main() -> None:

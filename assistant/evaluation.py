@@ -216,3 +216,185 @@ def calibrate(results: Sequence[dict[str, Any]], off_topic_target: float = 0.95)
     if not above:
         return round(must_refuse + 1e-4, 4)
     return round((must_refuse + above[0]) / 2, 4)
+
+
+def find_span(documents: dict[str, str], phrase: str) -> tuple[str, int, int]:
+    """(source, start, end) of the one place `phrase` occurs in the corpus, for writing gold data.
+
+    Raises DatasetError when the phrase is missing (with a hint when only non-breaking spaces or
+    curly quotes differ) or occurs more than once (lengthen it).
+    """
+    if not phrase or phrase != phrase.strip():
+        raise DatasetError(f"the phrase must be non-empty without surrounding spaces: {phrase!r}")
+    found = []
+    for source, text in documents.items():
+        at = text.find(phrase)
+        while at != -1:
+            found.append((source, at, at + len(phrase)))
+            at = text.find(phrase, at + 1)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        shown = ", ".join(f"{src} at {a}" for src, a, _ in found[:3])
+        more = ", ..." if len(found) > 3 else ""
+        raise DatasetError(
+            f"the phrase occurs {len(found)} times ({shown}{more}); "
+            f"lengthen it until it is unique: {phrase!r}"
+        )
+
+    def loose(s: str) -> str:
+        return s.replace("\u00a0", " ").replace("\u2019", "'").replace("\u2018", "'")
+
+    hint = ""
+    if any(loose(phrase) in loose(t) for t in documents.values()):
+        hint = (
+            " It would match if spaces and apostrophes were ignored: copy the source's "
+            "non-breaking spaces (U+00A0) and curly quotes exactly."
+        )
+    raise DatasetError(f"the phrase is not in the corpus: {phrase!r}.{hint}")
+
+
+@dataclass(frozen=True)
+class BeirSet:
+    """A BEIR-style folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv."""
+
+    docs: dict[str, tuple[str, str]]  # doc id -> (title, text)
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def load_beir(folder: Path, split: str = "test") -> BeirSet:
+    folder = Path(folder)
+
+    def jsonl(name: str) -> list[dict[str, Any]]:
+        path = folder / name
+        try:
+            return [
+                json.loads(line)
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            ]
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"{path}: cannot be read as JSON lines ({exc}).") from None
+
+    try:
+        docs = {
+            str(d["_id"]): (str(d.get("title", "")), str(d["text"])) for d in jsonl("corpus.jsonl")
+        }
+        queries = {str(q["_id"]): str(q["text"]) for q in jsonl("queries.jsonl")}
+    except KeyError as exc:
+        raise DatasetError(f"{folder}: a record lacks the field {exc}.") from None
+    qrels: dict[str, dict[str, int]] = {}
+    path = folder / "qrels" / f"{split}.tsv"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc.strerror}).") from None
+    for n, line in enumerate(lines, start=1):
+        parts = line.split("\t")
+        if n == 1 and parts[0] == "query-id":
+            continue
+        if len(parts) != 3:
+            raise DatasetError(f"{path}, line {n}: expected query-id, corpus-id, score.")
+        qid, did, score = parts
+        if int(score) > 0:
+            qrels.setdefault(qid, {})[did] = int(score)
+    queries = {q: t for q, t in queries.items() if q in qrels}
+    if not queries:
+        raise DatasetError(f"{folder}: no query has a relevance judgement in {path.name}.")
+    return BeirSet(docs, queries, qrels)
+
+
+def write_beir_corpus(beir: BeirSet, corpus_dir: Path) -> dict[str, str]:
+    """One text file per BEIR document (title, blank line, text); returns file name -> doc id."""
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for n, (doc_id, (title, text)) in enumerate(sorted(beir.docs.items())):
+        name = f"doc{n:07d}.txt"
+        body = f"{title.strip()}\n\n{text.strip()}\n" if title.strip() else f"{text.strip()}\n"
+        if not body.strip():
+            continue
+        (corpus_dir / name).write_text(body, encoding="utf-8")
+        names[name] = doc_id
+    return names
+
+
+def run_beir(
+    assistant: Assistant,
+    beir: BeirSet,
+    names: dict[str, str],
+    mode: str,
+    depth: int = 10,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Answer every BEIR query; passages are mapped back to their document ids."""
+    from tqdm import tqdm
+
+    results = []
+    for qid, text in tqdm(
+        sorted(beir.queries.items()), desc=f"eval {mode}", unit="q", disable=not progress
+    ):
+        started = time.perf_counter()
+        answer = assistant.ask(text, top_k=depth, mode=mode)
+        latency = (time.perf_counter() - started) * 1000
+        seen: dict[str, dict[str, Any]] = {}
+        for p in answer.passages:
+            doc_id = names[p.source]
+            if doc_id not in seen:
+                seen[doc_id] = {
+                    "id": doc_id,
+                    "score": p.score,
+                    "hit": doc_id in beir.qrels[qid],
+                    "source": p.source,
+                    "start": p.start,
+                    "end": p.end,
+                    "text": p.text,
+                }
+        passages = list(seen.values())
+        rank = next((i for i, p in enumerate(passages, start=1) if p["hit"]), None)
+        results.append(
+            {
+                "id": qid,
+                "question": text,
+                "kind": "beir",
+                "split": "",
+                "answerable": True,
+                "mode": mode,
+                "status": answer.status,
+                "relevance": answer.relevance,
+                "gold": sorted(beir.qrels[qid]),
+                "gold_rank": rank,
+                "latency_ms": round(latency, 3),
+                "passages": passages,
+            }
+        )
+    return results
+
+
+def beir_metrics(
+    results: Sequence[dict[str, Any]], qrels: dict[str, dict[str, int]]
+) -> dict[str, float]:
+    """Standard retrieval metrics (ranx) over document ids, plus hit@k and latency."""
+    from ranx import Qrels, Run, evaluate
+
+    run = {
+        r["id"]: {p["id"]: float(len(r["passages"]) - i) for i, p in enumerate(r["passages"])}
+        or {"none": 0.0}
+        for r in results
+    }
+    used = {r["id"]: qrels[r["id"]] for r in results}
+    scores = evaluate(
+        Qrels(used), Run(run), ["recall@3", "recall@10", "mrr@10", "ndcg@10"], make_comparable=True
+    )
+    out = {k: round(float(v), 4) for k, v in scores.items()}
+    for k in KS:
+        out[f"hit@{k}"] = round(
+            float(np.mean([r["gold_rank"] is not None and r["gold_rank"] <= k for r in results])), 4
+        )
+    out["false_not_found"] = round(float(np.mean([r["status"] != "answered" for r in results])), 4)
+    latencies = [r["latency_ms"] for r in results]
+    out["latency_p50_ms"] = round(percentile(latencies, 50), 2)
+    out["latency_p95_ms"] = round(percentile(latencies, 95), 2)
+    out["latency_max_ms"] = round(max(latencies), 2)
+    out["answerable"] = len(results)
+    return out

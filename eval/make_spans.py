@@ -11,11 +11,15 @@ more than once, the script stops with an error naming the question: fix the
 quote (the article uses non-breaking spaces U+00A0 and curly apostrophes) or
 lengthen it until it is unique.
 
-Usage:  python3 eval/make_spans.py
+Usage:  python eval/make_spans.py   (in the project's virtual environment)
+
+For a single phrase, `assistant span "exact phrase"` prints its span.
 """
 import json
 import sys
 from pathlib import Path
+
+from assistant.evaluation import DatasetError, find_span
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "secondary-milia.txt"
@@ -33,34 +37,13 @@ def fail(msg):
     sys.exit(f"make_spans: error: {msg}")
 
 
-def loosen(s):
-    """Same length as s, but NBSP -> space and curly -> straight quotes."""
-    return s.replace("\u00a0", " ").replace("\u2019", "'").replace("\u2018", "'")
-
-
-def find_all(text, quote):
-    starts, i = [], text.find(quote)
-    while i != -1:
-        starts.append(i)
-        i = text.find(quote, i + 1)
-    return starts
-
-
 def locate(text, quote, qid):
     """Return (start, end) of the single occurrence of quote in text."""
-    if not quote or quote != quote.strip():
-        fail(f"{qid}: quote is empty or has leading/trailing whitespace: {quote!r}")
-    starts = find_all(text, quote)
-    if len(starts) == 1:
-        return starts[0], starts[0] + len(quote)
-    if not starts:
-        hint = ""
-        if loosen(quote) in loosen(text):
-            hint = (" -- it would match if spaces/apostrophes were ignored; copy the"
-                    " article's non-breaking spaces (U+00A0) and curly quotes exactly")
-        fail(f"{qid}: quote not found in {SOURCE}{hint}: {quote!r}")
-    fail(f"{qid}: quote is ambiguous, found {len(starts)} times (offsets {starts});"
-         f" lengthen it: {quote!r}")
+    try:
+        _, start, end = find_span({SOURCE: text}, quote)
+    except DatasetError as exc:
+        fail(f"{qid}: {exc}")
+    return start, end
 
 
 def convert(item, text, lineno):
