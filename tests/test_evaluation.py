@@ -160,3 +160,75 @@ def test_eval_command_writes_its_outputs(tmp_path):
         timeout=300,
     )
     assert gate.returncode == 6 and "below --min-hit1" in gate.stderr
+
+
+def test_load_beir_keeps_judged_queries():
+    from assistant.evaluation import load_beir
+
+    beir = load_beir(DATA / "beir-mini")
+    assert set(beir.docs) == {"d1", "d2", "d3"}
+    assert set(beir.queries) == {"q1", "q2", "q3"}
+    assert beir.qrels["q3"] == {"d3": 1}
+
+
+@pytest.mark.model
+def test_eval_on_a_beir_folder(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "eval",
+            str(DATA / "beir-mini"),
+            "--modes",
+            "bm25,rerank",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "metrics.json").read_text())
+    assert summary["documents"] == 3 and summary["questions"] == 3
+    assert summary["modes"]["rerank"]["hit@1"] == 1.0
+    assert summary["modes"]["rerank"]["ndcg@10"] == 1.0
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert {p["id"] for r in records for p in r["passages"]} <= {"d1", "d2", "d3"}
+
+
+def test_span_command_finds_a_unique_phrase():
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    ok = subprocess.run(
+        [sys.executable, "-m", "assistant", "span", "These cysts are Milia."],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert ok.returncode == 0, ok.stderr
+    span = json.loads(ok.stdout)
+    seed = (ROOT / "corpus" / span["source"]).read_text(encoding="utf-8")
+    assert seed[span["start"] : span["end"]] == "These cysts are Milia."
+    ambiguous = subprocess.run(
+        [sys.executable, "-m", "assistant", "span", "milia"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert ambiguous.returncode == 2 and "lengthen it" in ambiguous.stderr
+    phrase = "originates from the Eccrine ducts in the skin. Whilst"  # the source has U+00A0
+    nbsp = subprocess.run(
+        [sys.executable, "-m", "assistant", "span", phrase],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert nbsp.returncode == 2 and "non-breaking spaces" in nbsp.stderr
