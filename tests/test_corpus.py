@@ -75,3 +75,11 @@ def test_corpus_hash_changes_with_any_file(corpus_copy: Path):
     sidecar = corpus_copy / "secondary-milia.txt.meta.json"
     sidecar.write_text(sidecar.read_text(encoding="utf-8").replace("promotional", "promotional "))
     assert corpus_hash(corpus_copy) != before
+
+
+def test_enormous_file_is_refused_with_the_limit(tmp_path: Path):
+    big = tmp_path / "big.txt"
+    with big.open("wb") as fh:
+        fh.truncate(21 * 1024 * 1024)  # sparse: no real disk use
+    with pytest.raises(CorpusError, match=r"big\.txt.*over the limit"):
+        load_corpus(tmp_path)
