@@ -30,7 +30,7 @@ TEMPLATES = {
         "with a citation for every quote. I never write medical advice of my own. "
         "Ask me something the text might cover."
     ),
-    "invalid": "I could not use that question.",
+    "invalid": "I could not use that request.",
 }
 
 #: Fixed labels for quotes from sections flagged in a document's sidecar file.
@@ -42,8 +42,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
 
 
 def escape_markdown(text: str) -> str:
-    """Text that renders as itself in markdown: HTML-escaped, markdown punctuation escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+    """Text that renders as itself in markdown: markdown punctuation backslash-escaped, then
+    HTML-escaped (in that order, so the `#` of an entity such as `&#x27;` stays intact)."""
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=True)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Quote:
     """One returned passage: `text == document_text[start:end]`."""
 
     number: int
+    id: str  # the passage id: sha256 of the document, start and end
     text: str
     source: str
     title: str

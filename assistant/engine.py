@@ -168,6 +168,7 @@ class Assistant:
             quotes.append(
                 Quote(
                     number=number,
+                    id=p.id,
                     text=doc.text[p.start : p.end],
                     source=p.source,
                     title=doc.title,

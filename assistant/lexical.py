@@ -14,6 +14,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.tokenization import Tokenized
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,13 @@ class LexicalIndex:
         # bm25s cannot index an empty vocabulary; a placeholder token keeps odd corpora working.
         if not any(corpus_tokens):
             corpus_tokens = [["\u2400"] for _ in corpus_tokens]
-        model.index(corpus_tokens, show_progress=False)
+        # A sorted vocabulary makes the saved index byte-identical from build to build (bm25s
+        # would number tokens in set order, which Python's string hashing salts per process).
+        vocab = {
+            token: i for i, token in enumerate(sorted({t for doc in corpus_tokens for t in doc}))
+        }
+        ids = [[vocab[t] for t in doc] for doc in corpus_tokens]
+        model.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
         return cls(model)
 
     def scores(self, query: str) -> np.ndarray:

@@ -42,7 +42,7 @@ FEEDBACK_ENV = "VERBATIM_FEEDBACK_LOG"
 CONCURRENCY_LIMIT = 2
 #: Requests waiting in the queue before new ones are turned away with "queue full".
 QUEUE_SIZE = 64
-#: The passages-count slider's range in the UI; the API accepts the engine's 1..20.
+#: Passage counts: the chat (its slider, and /chat) takes 1..10; /ask takes the engine's 1..20.
 UI_MAX_PASSAGES = 10
 API_MAX_PASSAGES = 20
 #: Longest user message echoed back into the chat (longer ones are refused anyway).
@@ -156,8 +156,25 @@ _view_counter = itertools.count(1)
 #: Words that make a question lean on the one before it ("and how long does that last?").
 _FOLLOWUP_LEADS = frozenset({"and", "but", "so", "also", "then", "or", "what about", "how about"})
 _FOLLOWUP_WORDS = frozenset(
-    {"it", "its", "it's", "that", "this", "these", "those", "they", "them", "their", "there",
-     "one", "ones", "same", "else", "more", "again"}
+    {
+        "it",
+        "its",
+        "it's",
+        "that",
+        "this",
+        "these",
+        "those",
+        "they",
+        "them",
+        "their",
+        "there",
+        "one",
+        "ones",
+        "same",
+        "else",
+        "more",
+        "again",
+    }
 )
 
 
@@ -182,7 +199,9 @@ def looks_like_followup(question: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_passages(value: object, default: int, maximum: int = API_MAX_PASSAGES) -> tuple[int, str | None]:
+def parse_passages(
+    value: object, default: int, maximum: int = API_MAX_PASSAGES
+) -> tuple[int, str | None]:
     """(count, None) for a usable passage count, else (default, message saying what is wrong).
 
     None means the default. Whole numbers sent as floats (3.0, as JSON clients often do) count.
@@ -221,16 +240,6 @@ def _display_text(text: str) -> str:
     )
 
 
-def _md(text: str) -> str:
-    """`escape_markdown`, with its one flaw undone: it escapes the `#` of the `&#x27;` that
-    `html.escape` makes of an apostrophe, so "'" would show as "&#x27;". The entity is safe."""
-    return _fix_apostrophes(escape_markdown(text))
-
-
-def _fix_apostrophes(markdown: str) -> str:
-    return markdown.replace("&\\#x27;", "&#x27;")
-
-
 def _keep_indent(markdown: str) -> str:
     """Leading spaces of each line as &nbsp; (four of them would start a code block)."""
     out = []
@@ -243,7 +252,7 @@ def _keep_indent(markdown: str) -> str:
 def _mark(text: str) -> str:
     """The best-matching sentence, marked line by line (a mark never spans a paragraph)."""
     return "\n".join(
-        f'<mark class="vb-hl">{_md(line)}</mark>' if line.strip() else line
+        f'<mark class="vb-hl">{escape_markdown(line)}</mark>' if line.strip() else line
         for line in text.split("\n")
     )
 
@@ -255,7 +264,7 @@ def format_user_message(question: object) -> str:
     if not question.strip():
         return "*(empty question)*"
     shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + "…"
-    return _keep_indent(_md(_display_text(shown)))
+    return _keep_indent(escape_markdown(_display_text(shown)))
 
 
 def format_quote(passage: dict[str, Any], turn: int) -> str:
@@ -263,17 +272,16 @@ def format_quote(passage: dict[str, Any], turn: int) -> str:
     text, start = passage["text"], passage["start"]
     a = max(0, passage["highlight"]["start"] - start)
     b = min(len(text), max(a, passage["highlight"]["end"] - start))
-    body = _keep_indent(_md(text[:a]) + _mark(text[a:b]) + _md(text[b:]))
+    body = _keep_indent(escape_markdown(text[:a]) + _mark(text[a:b]) + escape_markdown(text[b:]))
     n = passage["number"]
     lines = [f"> {line}" if line.strip() else ">" for line in body.split("\n")]
     lines.append(">")
     lines.append(
-        f"> — **\\[{n}\\]** {_md(passage['citation'])} · "
-        f"[Show in source]({CITE_HREF}{turn}-{n})"
+        f"> — **\\[{n}\\]** {escape_markdown(passage['citation'])} · [Show in source]({CITE_HREF}{turn}-{n})"
     )
     for label in passage.get("labels", ()):
         lines.append(">")
-        lines.append(f'> <span class="vb-label">{_md(label)}</span>')
+        lines.append(f'> <span class="vb-label">{escape_markdown(label)}</span>')
     return "\n".join(lines)
 
 
@@ -281,7 +289,7 @@ def format_answer(answer: dict[str, Any], turn: int) -> str:
     """The assistant's chat message for an answer (fixed templates and escaped quotes only)."""
     if answer["status"] != "answered":
         # Fixed templates; an invalid question's message is escaped by the engine.
-        return _fix_apostrophes(answer["answer"])
+        return answer["answer"]
     parts = [TEMPLATES["intro"], *(format_quote(p, turn) for p in answer["passages"])]
     parts.append(f"*{TEMPLATES['disclaimer']}*")
     return "\n\n".join(parts)
@@ -337,7 +345,7 @@ def render_source(
         head.append(
             f'<div class="vb-source-cite"><b>Quote [{n}]</b>'
             + (f" of the answer to “{_esc(_display_text(asked))}”" if asked else "")
-            + f'<br>Section “{_esc(focus["section"])}”, paragraph {focus["paragraph"]}, '
+            + f"<br>Section “{_esc(focus['section'])}”, paragraph {focus['paragraph']}, "
             f"characters {start}–{end}</div>"
         )
         if text[start:end] == focus["text"]:
@@ -372,7 +380,9 @@ def render_source(
 
     body: list[str] = []
     if lo > 0:
-        body.append(f'<span class="vb-gap">[… {lo:,} characters before this are not shown …]\n</span>')
+        body.append(
+            f'<span class="vb-gap">[… {lo:,} characters before this are not shown …]\n</span>'
+        )
     pos = lo
     for s, e, kind in sorted(spans):
         body.append(_esc(text[pos:s]))
@@ -403,7 +413,7 @@ def render_source(
         f'<div class="vb-source" data-view="{view}">'
         f'<div class="vb-source-head">{"".join(head)}</div>'
         f'<div class="vb-source-body" role="document" aria-label="Full text of the source">'
-        f'{"".join(body)}</div></div>'
+        f"{''.join(body)}</div></div>"
     )
 
 
@@ -505,7 +515,7 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
     default_k = assistant.settings.top_k
     max_chars = assistant.settings.max_question_chars
     titles = [doc.title for doc in assistant.index.documents.values()]
-    title_md = " / ".join(f"*“{_md(t)}”*" for t in titles) or "*(none)*"
+    title_md = " / ".join(f"*“{escape_markdown(t)}”*" for t in titles) or "*(none)*"
 
     # ---- handlers -------------------------------------------------------------------------
 
@@ -530,11 +540,14 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
 
     def answer_turn(message: object, passages: object, session: dict[str, Any]) -> dict[str, Any]:
-        k, problem = parse_passages(passages, default_k, API_MAX_PASSAGES)
+        k, problem = parse_passages(passages, default_k, UI_MAX_PASSAGES)
         if problem:
             text = check(message, max_chars).text
-            return {"question": text, "followup": False,
-                    "answer": answer_json(compose(text, "invalid", message=problem).to_dict())}
+            return {
+                "question": text,
+                "followup": False,
+                "answer": answer_json(compose(text, "invalid", message=problem).to_dict()),
+            }
         answer = assistant.ask(message, top_k=k)
         followup = False
         if answer.status == "not_found" and looks_like_followup(answer.question):
@@ -579,7 +592,10 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
             turn = turns[-1]
             passages = tuple(turn["answer"]["passages"])
             return render_source(
-                assistant, focus=passages[0], others=passages[1:], turn=turn["turn"],
+                assistant,
+                focus=passages[0],
+                others=passages[1:],
+                turn=turn["turn"],
                 question=turn["question"],
             )
         except Exception:
@@ -595,9 +611,7 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
             if not match:
                 return gr.skip()
             turn_id, number = int(match.group(1)), int(match.group(2))
-            turn = next(
-                (t for t in (session or {}).get("turns", []) if t["turn"] == turn_id), None
-            )
+            turn = next((t for t in (session or {}).get("turns", []) if t["turn"] == turn_id), None)
             if turn is None:
                 return gr.skip()
             passages = tuple(turn["answer"]["passages"])
@@ -666,8 +680,13 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
                     ]
                 with gr.Row():
                     passages = gr.Slider(
-                        1, UI_MAX_PASSAGES, value=default_k, step=1,
-                        label="Passages to show", elem_id="vb-passages", scale=3,
+                        1,
+                        UI_MAX_PASSAGES,
+                        value=default_k,
+                        step=1,
+                        label="Passages to show",
+                        elem_id="vb-passages",
+                        scale=3,
                     )
                     clear_btn = gr.Button("Clear chat", variant="secondary", scale=1)
             with gr.Column(scale=2, min_width=320):
@@ -681,8 +700,13 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
         # ---- events -----------------------------------------------------------------------
         engine = {"concurrency_id": "engine", "concurrency_limit": CONCURRENCY_LIMIT}
         chat_io = {"inputs": [box, passages, session], "outputs": [chatbot, box, session]}
-        show_latest = {"fn": latest_source, "inputs": [session], "outputs": [source_panel],
-                       "api_visibility": "private", "show_progress": "hidden"}
+        show_latest = {
+            "fn": latest_source,
+            "inputs": [session],
+            "outputs": [source_panel],
+            "api_visibility": "private",
+            "show_progress": "hidden",
+        }
 
         box.submit(chat, **chat_io, api_name="chat", preprocess=False, **engine).then(**show_latest)
         send.click(chat, **chat_io, api_visibility="private", preprocess=False, **engine).then(
@@ -690,12 +714,19 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
         )
         for button in example_buttons:
             button.click(
-                chat, inputs=[button, passages, session], outputs=[chatbot, box, session],
-                api_visibility="private", preprocess=False, **engine,
+                chat,
+                inputs=[button, passages, session],
+                outputs=[chatbot, box, session],
+                api_visibility="private",
+                preprocess=False,
+                **engine,
             ).then(**show_latest)
         source_panel.cite(
-            cited_source, inputs=[session], outputs=[source_panel],
-            api_visibility="private", show_progress="hidden",
+            cited_source,
+            inputs=[session],
+            outputs=[source_panel],
+            api_visibility="private",
+            show_progress="hidden",
         )
         chatbot.like(on_like, inputs=[session], outputs=None, api_visibility="private")
         clear_io = {"inputs": None, "outputs": [chatbot, box, session, source_panel]}

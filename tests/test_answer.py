@@ -7,6 +7,7 @@ from assistant.answer import LABELS, TEMPLATES, Quote, Span, compose, escape_mar
 def _quote(text: str, flags=()) -> Quote:
     return Quote(
         number=1,
+        id="p1",
         text=text,
         source="d.txt",
         title="T",
@@ -22,11 +23,11 @@ def _quote(text: str, flags=()) -> Quote:
 
 
 def _unescape(markdown: str) -> str:
-    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))
+    return re.sub(r"\\(.)", r"\1", html.unescape(markdown))
 
 
 def test_escaped_text_round_trips():
-    nasty = "<img src=x onerror=alert(1)> ![x](http://evil/x.png) *bold* $x$ [l](javascript:1)"
+    nasty = "<img src=x onerror=alert(1)> ![x](http://evil/x.png) *bold* $x$ [l](javascript:1) it's &#x27;"
     escaped = escape_markdown(nasty)
     assert "<" not in escaped and "](" not in escaped
     assert _unescape(escaped) == nasty

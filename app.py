@@ -1,0 +1,35 @@
+"""Verbatim in the browser: `python app.py` serves the chat on http://127.0.0.1:7860.
+
+Also the entry point of the Hugging Face Space. The model and the committed index are loaded
+once, here, at import (`import app` gives `app.demo`); nothing is downloaded, built or written.
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose the address; see docs/app.md for the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from assistant import Assistant, VerbatimError  # noqa: E402
+from assistant.web import build_demo  # noqa: E402
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+try:
+    # rebuild=False: start from the committed index, or fail with a message saying what to run.
+    assistant = Assistant.load(rebuild=False)
+except VerbatimError as exc:
+    if __name__ == "__main__":
+        sys.exit(f"verbatim: {exc}")
+    raise
+
+assistant.ask("warm up")  # the first call initialises torch; do it before the first user
+demo = build_demo(assistant)
+
+if __name__ == "__main__":
+    demo.launch()
