@@ -15,6 +15,7 @@ Usage:  python eval/make_spans.py   (in the project's virtual environment)
 
 For a single phrase, `assistant span "exact phrase"` prints its span.
 """
+
 import json
 import sys
 from pathlib import Path
