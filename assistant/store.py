@@ -178,17 +178,19 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any]:
+def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, Any]:
     index_dir = Path(index_dir)
+    fix = (
+        _rebuild_command(corpus_dir, index_dir)
+        if corpus_dir
+        else f"assistant build --index {index_dir}"
+    )
     path = index_dir / MANIFEST
     if not index_dir.is_dir() or not any(index_dir.iterdir()):
-        raise IndexMissingError(
-            f"{index_dir}: no index here. Build one with `assistant build --index {index_dir}`."
-        )
+        raise IndexMissingError(f"{index_dir}: no index here. Build one with `{fix}`.")
     if not path.is_file():
         raise IndexCorruptError(
-            f"{path} is missing, so the index cannot be verified. "
-            f"Rebuild it with `assistant build --index {index_dir}`."
+            f"{path} is missing, so the index cannot be verified. Rebuild it with `{fix}`."
         )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -196,18 +198,25 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
             raise ValueError("not a manifest object")
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(
-            f"{path} is corrupt ({exc}). Rebuild the index with `assistant build --index {index_dir}`."
+            f"{path} is corrupt ({exc}). Rebuild the index with `{fix}`."
         ) from None
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
             f"{index_dir} has index format {manifest.get('format_version')!r}; this version reads "
-            f"format {FORMAT_VERSION}. Rebuild it with `assistant build --index {index_dir}`."
+            f"format {FORMAT_VERSION}. Rebuild it with `{fix}`."
         )
     return manifest
 
 
-def verify_checksums(index_dir: Path, manifest: dict[str, Any]) -> None:
+def verify_checksums(
+    index_dir: Path, manifest: dict[str, Any], corpus_dir: Path | None = None
+) -> None:
     """Raise `IndexCorruptError` unless every file matches the manifest's checksum."""
+    fix = (
+        _rebuild_command(corpus_dir, index_dir)
+        if corpus_dir
+        else f"assistant build --index {index_dir}"
+    )
     expected: dict[str, str] = manifest["files"]
     present = {p.relative_to(index_dir).as_posix() for p in _files(index_dir)}
     for name, checksum in sorted(expected.items()):
@@ -218,9 +227,7 @@ def verify_checksums(index_dir: Path, manifest: dict[str, Any]) -> None:
             problem = "does not match its checksum (truncated, edited or corrupted)"
         else:
             continue
-        raise IndexCorruptError(
-            f"{path} {problem}. Rebuild the index with `assistant build --index {index_dir}`."
-        )
+        raise IndexCorruptError(f"{path} {problem}. Rebuild the index with `{fix}`.")
 
 
 def staleness(
@@ -244,8 +251,8 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
     Raises IndexMissingError, IndexCorruptError or IndexStaleError (never returns a stale index).
     """
     index_dir, corpus_dir = Path(index_dir), Path(corpus_dir)
-    manifest = read_manifest(index_dir)
-    verify_checksums(index_dir, manifest)
+    manifest = read_manifest(index_dir, corpus_dir)
+    verify_checksums(index_dir, manifest, corpus_dir)
     reason = staleness(manifest, corpus_dir, settings, model_id)
     if reason:
         raise IndexStaleError(

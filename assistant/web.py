@@ -495,7 +495,10 @@ class VerbatimBlocks(gr.Blocks):
     launch_defaults: dict[str, Any] = {
         "share": False,
         "show_error": False,
-        "max_file_size": "64kb",
+        "max_file_size": 1,  # bytes: no component takes files, so refuse uploads (413)
+        # Gradio keeps each API session's state in memory until this many sessions exist
+        # (10,000 by default, ~80 KB each: the soak test saw memory climb without this cap).
+        "state_session_capacity": 1000,
         "run_history": False,  # never keep questions in the browser's run history
         "enable_monitoring": False,
         "ssr_mode": False,
