@@ -14,7 +14,13 @@ import numpy as np
 from .answer import Answer, Quote, Span, compose
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, SettingsError
+from .errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexStaleError,
+    ModelUnavailableError,
+    SettingsError,
+)
 from .question import check, is_chitchat
 from .retrieval import DEFAULT_MODE, MODES, search
 from .settings import Settings
@@ -39,6 +45,22 @@ def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[
         return PROJECT_ROOT / name
 
     return pick(corpus, "VERBATIM_CORPUS", "corpus"), pick(index, "VERBATIM_INDEX", "index")
+
+
+def query_embedder(settings: Settings, index: Index) -> Embedder:
+    """The ONNX encoder saved with the index when there is one (no torch, so a fast start),
+    else sentence-transformers. VERBATIM_ONNX=0 forces sentence-transformers."""
+    if index.encoder_dir is not None and os.environ.get("VERBATIM_ONNX", "1") != "0":
+        try:
+            from .onnx_encoder import OnnxEmbedder
+
+            onnx = OnnxEmbedder(index.encoder_dir)
+            if onnx.model_id == index.manifest.get("model"):
+                return onnx
+            log.warning("the ONNX encoder is for %r, not the index's model", onnx.model_id)
+        except ModelUnavailableError as exc:
+            log.warning("%s Using sentence-transformers instead.", exc)
+    return load_embedder(settings.model)
 
 
 def _writable(index_dir: Path) -> bool:
@@ -106,7 +128,7 @@ class Assistant:
                     "run that command where the index folder is writable."
                 ) from None
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
-        embedder = embedder or load_embedder(settings.model)
+        embedder = embedder or query_embedder(settings, loaded)
         if embedder.dimension != loaded.dense.dimension:
             raise IndexStaleError(
                 f"the index has dimension {loaded.dense.dimension} but model "

