@@ -1,30 +1,16 @@
 """The CLI run the way a person runs it: a subprocess, reading what it prints."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = (ROOT / "corpus" / "secondary-milia.txt").read_text(encoding="utf-8")
 
 
-def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    for name in ("VERBATIM_CORPUS", "VERBATIM_INDEX", "VERBATIM_MODEL", "VERBATIM_TOP_K"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
+run = run_cli
 
 
 def test_help_lists_commands():

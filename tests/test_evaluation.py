@@ -1,10 +1,8 @@
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
 from assistant.evaluation import DatasetError, calibrate, is_hit, load_dataset, metrics
 
@@ -102,27 +100,16 @@ def test_project_eval_set_is_well_formed():
 @pytest.mark.model
 def test_eval_command_writes_its_outputs(tmp_path):
     out = tmp_path / "out"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant",
-            "eval",
-            str(DATA / "mini_eval.jsonl"),
-            "--modes",
-            "bm25,rerank",
-            "--out",
-            str(out),
-            "--no-rebuild",
-            "--min-hit1",
-            "0.5",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
+    result = run_cli(
+        "eval",
+        str(DATA / "mini_eval.jsonl"),
+        "--modes",
+        "bm25,rerank",
+        "--out",
+        str(out),
+        "--no-rebuild",
+        "--min-hit1",
+        "0.5",
     )
     assert result.returncode == 0, result.stderr
     assert "| hit@1 |" in result.stdout
@@ -138,26 +125,16 @@ def test_eval_command_writes_its_outputs(tmp_path):
     assert all(p["end"] <= len(seed) for r in records for p in r["passages"])
     trec = (out / "run.rerank.trec").read_text().splitlines()[0].split()
     assert trec[0] == "m1" and trec[1] == "Q0" and trec[3] == "1"
-    gate = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant",
-            "eval",
-            str(DATA / "mini_eval.jsonl"),
-            "--modes",
-            "dense",
-            "--out",
-            str(out),
-            "--no-rebuild",
-            "--min-hit1",
-            "1.01",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
+    gate = run_cli(
+        "eval",
+        str(DATA / "mini_eval.jsonl"),
+        "--modes",
+        "dense",
+        "--out",
+        str(out),
+        "--no-rebuild",
+        "--min-hit1",
+        "1.01",
     )
     assert gate.returncode == 6 and "below --min-hit1" in gate.stderr
 
@@ -174,24 +151,13 @@ def test_load_beir_keeps_judged_queries():
 @pytest.mark.model
 def test_eval_on_a_beir_folder(tmp_path):
     out = tmp_path / "out"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant",
-            "eval",
-            str(DATA / "beir-mini"),
-            "--modes",
-            "bm25,rerank",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
+    result = run_cli(
+        "eval",
+        str(DATA / "beir-mini"),
+        "--modes",
+        "bm25,rerank",
+        "--out",
+        str(out),
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "metrics.json").read_text())
@@ -203,32 +169,13 @@ def test_eval_on_a_beir_folder(tmp_path):
 
 
 def test_span_command_finds_a_unique_phrase():
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    ok = subprocess.run(
-        [sys.executable, "-m", "assistant", "span", "These cysts are Milia."],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    ok = run_cli("span", "These cysts are Milia.")
     assert ok.returncode == 0, ok.stderr
     span = json.loads(ok.stdout)
     seed = (ROOT / "corpus" / span["source"]).read_text(encoding="utf-8")
     assert seed[span["start"] : span["end"]] == "These cysts are Milia."
-    ambiguous = subprocess.run(
-        [sys.executable, "-m", "assistant", "span", "milia"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    ambiguous = run_cli("span", "milia")
     assert ambiguous.returncode == 2 and "lengthen it" in ambiguous.stderr
     phrase = "originates from the Eccrine ducts in the skin. Whilst"  # the source has U+00A0
-    nbsp = subprocess.run(
-        [sys.executable, "-m", "assistant", "span", phrase],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    nbsp = run_cli("span", phrase)
     assert nbsp.returncode == 2 and "non-breaking spaces" in nbsp.stderr

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_helpers import run_cli
 
 from assistant.errors import IndexStaleError
 
@@ -49,15 +50,7 @@ def env_without_verbatim(**extra: str) -> dict[str, str]:
 
 
 def cli(*args: str, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env_without_verbatim(),
-        timeout=timeout,
-    )
+    return run_cli(*args, stdin=stdin, timeout=timeout, env=env_without_verbatim())
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, code: int, *words: str) -> None:
