@@ -51,7 +51,12 @@ def search(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     dense_hits = index.dense.search(query_vector, candidates)
     bm25 = index.lexical.scores(question)
-    top_bm25 = [int(r) for r in np.argsort(-bm25, kind="stable")[:candidates] if bm25[r] > 0]
+    if len(bm25) > candidates:  # partial selection: O(n) rather than sorting every passage
+        pool = np.argpartition(-bm25, candidates - 1)[:candidates]
+        pool = pool[np.lexsort((pool, -bm25[pool]))]
+    else:
+        pool = np.lexsort((np.arange(len(bm25)), -bm25))
+    top_bm25 = [int(r) for r in pool if bm25[r] > 0]
     rows = sorted({r for r, _ in dense_hits} | set(top_bm25))
     if not rows:
         return []

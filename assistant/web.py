@@ -701,9 +701,15 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
                 )
 
         # ---- events -----------------------------------------------------------------------
-        engine = {"concurrency_id": "engine", "concurrency_limit": CONCURRENCY_LIMIT}
-        chat_io = {"inputs": [box, passages, session], "outputs": [chatbot, box, session]}
-        show_latest = {
+        engine: dict[str, Any] = {
+            "concurrency_id": "engine",
+            "concurrency_limit": CONCURRENCY_LIMIT,
+        }
+        chat_io: dict[str, Any] = {
+            "inputs": [box, passages, session],
+            "outputs": [chatbot, box, session],
+        }
+        show_latest: dict[str, Any] = {
             "fn": latest_source,
             "inputs": [session],
             "outputs": [source_panel],
@@ -732,7 +738,10 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
             show_progress="hidden",
         )
         chatbot.like(on_like, inputs=[session], outputs=None, api_visibility="private")
-        clear_io = {"inputs": None, "outputs": [chatbot, box, session, source_panel]}
+        clear_io: dict[str, Any] = {
+            "inputs": None,
+            "outputs": [chatbot, box, session, source_panel],
+        }
         clear_btn.click(clear, **clear_io, api_visibility="private")
         chatbot.clear(clear, **clear_io, api_visibility="private")
         gr.api(ask, api_name="ask", **engine)

@@ -23,3 +23,13 @@ def test_ruff_is_clean():
 def test_help_does_not_import_torch():
     code = "import sys, assistant.cli; assert 'torch' not in sys.modules and 'faiss' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+@pytest.mark.skipif(
+    shutil.which("mypy") is None and not (Path(sys.executable).parent / "mypy").exists(),
+    reason="mypy is not installed",
+)
+def test_mypy_is_clean_on_the_package():
+    mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    result = subprocess.run([mypy, "assistant"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
