@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense passages, BM25 and dense sentences, fused by reciprocal rank.
+"""Hybrid retrieval: candidates from the dense and BM25 indexes, scored in one of four modes.
 
 Modes (what `assistant eval --modes` compares):
 
