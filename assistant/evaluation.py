@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .answer import Answer
 from .engine import Assistant
 from .errors import VerbatimError
 
@@ -94,17 +95,54 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else math.nan
 
 
+def _timed_answers(
+    assistant: Assistant, questions: Sequence[str], mode: str, depth: int, progress: bool
+) -> Iterator[tuple[Answer, float]]:
+    """Each question's answer (top `depth` passages) and its latency in milliseconds."""
+    from tqdm import tqdm
+
+    for question in tqdm(questions, desc=f"eval {mode}", unit="q", disable=not progress):
+        started = time.perf_counter()
+        answer = assistant.ask(question, top_k=depth, mode=mode)
+        yield answer, (time.perf_counter() - started) * 1000
+
+
+def _result(
+    qid: str,
+    question: str,
+    kind: str,
+    split: str,
+    answerable: bool,
+    mode: str,
+    answer: Answer,
+    latency: float,
+    gold: list[Any],
+    passages: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One per-question record of `results.jsonl`; `gold_rank` is the first hit's rank."""
+    return {
+        "id": qid,
+        "question": question,
+        "kind": kind,
+        "split": split,
+        "answerable": answerable,
+        "mode": mode,
+        "status": answer.status,
+        "relevance": answer.relevance,
+        "gold": gold,
+        "gold_rank": next((i for i, p in enumerate(passages, start=1) if p["hit"]), None),
+        "latency_ms": round(latency, 3),
+        "passages": passages,
+    }
+
+
 def run_mode(
     assistant: Assistant, items: Sequence[Item], mode: str, depth: int = 10, progress: bool = False
 ) -> list[dict[str, Any]]:
     """Answer every item in one mode; one result record per question."""
-    from tqdm import tqdm
-
     results = []
-    for item in tqdm(items, desc=f"eval {mode}", unit="q", disable=not progress):
-        started = time.perf_counter()
-        answer = assistant.ask(item.question, top_k=depth, mode=mode)
-        latency = (time.perf_counter() - started) * 1000
+    answers = _timed_answers(assistant, [i.question for i in items], mode, depth, progress)
+    for item, (answer, latency) in zip(items, answers):
         passages = [
             {
                 "text": p.text,
@@ -118,24 +156,56 @@ def run_mode(
             }
             for p in answer.passages
         ]
-        rank = next((i for i, p in enumerate(passages, start=1) if p["hit"]), None)
         results.append(
-            {
-                "id": item.id,
-                "question": item.question,
-                "kind": item.kind,
-                "split": item.split,
-                "answerable": item.answerable,
-                "mode": mode,
-                "status": answer.status,
-                "relevance": answer.relevance,
-                "gold": [list(e) for e in item.evidence],
-                "gold_rank": rank,
-                "latency_ms": round(latency, 3),
-                "passages": passages,
-            }
+            _result(
+                item.id,
+                item.question,
+                item.kind,
+                item.split,
+                item.answerable,
+                mode,
+                answer,
+                latency,
+                [list(e) for e in item.evidence],
+                passages,
+            )
         )
     return results
+
+
+def _run(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """A ranx run from result records: higher scores for earlier ranks."""
+    return {
+        r["id"]: {p["id"]: float(len(r["passages"]) - i) for i, p in enumerate(r["passages"])}
+        or {"none": 0.0}
+        for r in results
+    }
+
+
+def _answered_metrics(answerable: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """hit@k, the share wrongly not answered, and the count, over answerable questions."""
+    out: dict[str, float] = {}
+    for k in KS:
+        out[f"hit@{k}"] = round(
+            float(
+                np.mean([r["gold_rank"] is not None and r["gold_rank"] <= k for r in answerable])
+            ),
+            4,
+        )
+    out["false_not_found"] = round(
+        float(np.mean([r["status"] != "answered" for r in answerable])), 4
+    )
+    out["answerable"] = len(answerable)
+    return out
+
+
+def _latency_metrics(results: Sequence[dict[str, Any]]) -> dict[str, float]:
+    latencies = [r["latency_ms"] for r in results]
+    return {
+        "latency_p50_ms": round(percentile(latencies, 50), 2),
+        "latency_p95_ms": round(percentile(latencies, 95), 2),
+        "latency_max_ms": round(max(latencies), 2),
+    }
 
 
 def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, float]:
@@ -151,28 +221,14 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
         for r in answerable:
             if not qrels[r["id"]]:
                 qrels[r["id"]] = {f"missed:{r['id']}": 1}
-        run = {
-            r["id"]: {p["id"]: float(len(r["passages"]) - i) for i, p in enumerate(r["passages"])}
-            or {"none": 0.0}
-            for r in answerable
-        }
         scores = evaluate(
-            Qrels(qrels), Run(run), [f"recall@{top_k}", "mrr@10", "ndcg@10"], make_comparable=True
+            Qrels(qrels),
+            Run(_run(answerable)),
+            [f"recall@{top_k}", "mrr@10", "ndcg@10"],
+            make_comparable=True,
         )
         out.update({k: round(float(v), 4) for k, v in scores.items()})
-        for k in KS:
-            out[f"hit@{k}"] = round(
-                float(
-                    np.mean(
-                        [r["gold_rank"] is not None and r["gold_rank"] <= k for r in answerable]
-                    )
-                ),
-                4,
-            )
-        out["false_not_found"] = round(
-            float(np.mean([r["status"] != "answered" for r in answerable])), 4
-        )
-        out["answerable"] = len(answerable)
+        out.update(_answered_metrics(answerable))
     if unanswerable:
         for kind in ("off_topic", "not_covered"):
             group = [r for r in unanswerable if r["kind"] == kind]
@@ -190,10 +246,7 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
             round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0
         )
         out["unanswerable"] = len(unanswerable)
-    latencies = [r["latency_ms"] for r in results]
-    out["latency_p50_ms"] = round(percentile(latencies, 50), 2)
-    out["latency_p95_ms"] = round(percentile(latencies, 95), 2)
-    out["latency_max_ms"] = round(max(latencies), 2)
+    out.update(_latency_metrics(results))
     return out
 
 
@@ -328,15 +381,10 @@ def run_beir(
     progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Answer every BEIR query; passages are mapped back to their document ids."""
-    from tqdm import tqdm
-
+    queries = sorted(beir.queries.items())
+    answers = _timed_answers(assistant, [text for _, text in queries], mode, depth, progress)
     results = []
-    for qid, text in tqdm(
-        sorted(beir.queries.items()), desc=f"eval {mode}", unit="q", disable=not progress
-    ):
-        started = time.perf_counter()
-        answer = assistant.ask(text, top_k=depth, mode=mode)
-        latency = (time.perf_counter() - started) * 1000
+    for (qid, text), (answer, latency) in zip(queries, answers):
         seen: dict[str, dict[str, Any]] = {}
         for p in answer.passages:
             doc_id = names[p.source]
@@ -350,23 +398,19 @@ def run_beir(
                     "end": p.end,
                     "text": p.text,
                 }
-        passages = list(seen.values())
-        rank = next((i for i, p in enumerate(passages, start=1) if p["hit"]), None)
         results.append(
-            {
-                "id": qid,
-                "question": text,
-                "kind": "beir",
-                "split": "",
-                "answerable": True,
-                "mode": mode,
-                "status": answer.status,
-                "relevance": answer.relevance,
-                "gold": sorted(beir.qrels[qid]),
-                "gold_rank": rank,
-                "latency_ms": round(latency, 3),
-                "passages": passages,
-            }
+            _result(
+                qid,
+                text,
+                "beir",
+                "",
+                True,
+                mode,
+                answer,
+                latency,
+                sorted(beir.qrels[qid]),
+                list(seen.values()),
+            )
         )
     return results
 
@@ -377,24 +421,14 @@ def beir_metrics(
     """Standard retrieval metrics (ranx) over document ids, plus hit@k and latency."""
     from ranx import Qrels, Run, evaluate
 
-    run = {
-        r["id"]: {p["id"]: float(len(r["passages"]) - i) for i, p in enumerate(r["passages"])}
-        or {"none": 0.0}
-        for r in results
-    }
     used = {r["id"]: qrels[r["id"]] for r in results}
     scores = evaluate(
-        Qrels(used), Run(run), ["recall@3", "recall@10", "mrr@10", "ndcg@10"], make_comparable=True
+        Qrels(used),
+        Run(_run(results)),
+        ["recall@3", "recall@10", "mrr@10", "ndcg@10"],
+        make_comparable=True,
     )
     out = {k: round(float(v), 4) for k, v in scores.items()}
-    for k in KS:
-        out[f"hit@{k}"] = round(
-            float(np.mean([r["gold_rank"] is not None and r["gold_rank"] <= k for r in results])), 4
-        )
-    out["false_not_found"] = round(float(np.mean([r["status"] != "answered" for r in results])), 4)
-    latencies = [r["latency_ms"] for r in results]
-    out["latency_p50_ms"] = round(percentile(latencies, 50), 2)
-    out["latency_p95_ms"] = round(percentile(latencies, 95), 2)
-    out["latency_max_ms"] = round(max(latencies), 2)
-    out["answerable"] = len(results)
+    out.update(_answered_metrics(results))
+    out.update(_latency_metrics(results))
     return out

@@ -122,7 +122,7 @@ def test_eval_command_writes_its_outputs(tmp_path):
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 10
     seed = (ROOT / "corpus" / "secondary-milia.txt").read_text(encoding="utf-8")
-    assert all(p["end"] <= len(seed) for r in records for p in r["passages"])
+    assert all(p["text"] == seed[p["start"] : p["end"]] for r in records for p in r["passages"])
     trec = (out / "run.rerank.trec").read_text().splitlines()[0].split()
     assert trec[0] == "m1" and trec[1] == "Q0" and trec[3] == "1"
     gate = run_cli(
