@@ -101,7 +101,9 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
-def _rebuild_command(corpus_dir: Path, index_dir: Path) -> str:
+def _rebuild_command(corpus_dir: Path | None, index_dir: Path) -> str:
+    if corpus_dir is None:
+        return f"assistant build --index {index_dir}"
     return f"assistant build --corpus {corpus_dir} --index {index_dir}"
 
 
@@ -207,11 +209,7 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
 
 def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, Any]:
     index_dir = Path(index_dir)
-    fix = (
-        _rebuild_command(corpus_dir, index_dir)
-        if corpus_dir
-        else f"assistant build --index {index_dir}"
-    )
+    fix = _rebuild_command(corpus_dir, index_dir)
     path = index_dir / MANIFEST
     if not index_dir.is_dir() or not any(index_dir.iterdir()):
         raise IndexMissingError(f"{index_dir}: no index here. Build one with `{fix}`.")
@@ -239,11 +237,7 @@ def verify_checksums(
     index_dir: Path, manifest: dict[str, Any], corpus_dir: Path | None = None
 ) -> None:
     """Raise `IndexCorruptError` unless every file matches the manifest's checksum."""
-    fix = (
-        _rebuild_command(corpus_dir, index_dir)
-        if corpus_dir
-        else f"assistant build --index {index_dir}"
-    )
+    fix = _rebuild_command(corpus_dir, index_dir)
     expected: dict[str, str] = manifest["files"]
     present = {p.relative_to(index_dir).as_posix() for p in _files(index_dir)}
     for name, checksum in sorted(expected.items()):
