@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,6 +22,7 @@ from .errors import (
     ModelUnavailableError,
     SettingsError,
 )
+from .expansion import word_model
 from .question import check, is_chitchat
 from .retrieval import DEFAULT_MODE, MODES, search
 from .settings import Settings
@@ -61,6 +63,11 @@ def query_embedder(settings: Settings, index: Index) -> Embedder:
         except ModelUnavailableError as exc:
             log.warning("%s Using sentence-transformers instead.", exc)
     return load_embedder(settings.model)
+
+
+def _expansion_on(settings: Settings) -> bool:
+    """Query expansion is on unless the settings or VERBATIM_EXPANSION=0 turn it off."""
+    return settings.query_expansion and os.environ.get("VERBATIM_EXPANSION") != "0"
 
 
 def _writable(index_dir: Path) -> bool:
@@ -128,6 +135,11 @@ class Assistant:
                     "run that command where the index folder is writable."
                 ) from None
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
+        if _expansion_on(settings) and loaded.vocabulary is not None:
+            # Load the word model while the query encoder loads: both take a few tenths of a
+            # second, and the first question needs both. word_model() is locked, so the first
+            # `ask` simply waits for this if it is not done yet.
+            threading.Thread(target=word_model, name="verbatim-word-model", daemon=True).start()
         embedder = embedder or query_embedder(settings, loaded)
         if embedder.dimension != loaded.dense.dimension:
             raise IndexStaleError(
@@ -162,15 +174,36 @@ class Assistant:
             else:
                 todo.append(i)
         if todo:
+            texts = [checked[i].text for i in todo]
             started = time.perf_counter()
-            vectors = self.embedder.encode([checked[i].text for i in todo])
+            vectors = self.embedder.encode(texts)
             embed_ms = (time.perf_counter() - started) * 1000 / len(todo)
-            for i, vector in zip(todo, vectors):
-                answers[i] = self._answer(checked[i].text, vector, k, mode, embed_ms)
+            expansions = self._expansions(texts, mode)
+            for i, vector, expansion in zip(todo, vectors, expansions):
+                answers[i] = self._answer(checked[i].text, vector, k, mode, embed_ms, expansion)
         return [a for a in answers if a is not None]
 
+    def _expansions(self, questions: list[str], mode: str) -> list[dict[str, float] | None]:
+        """The expanded BM25 query of each question (expansion.py), or None when off."""
+        vocabulary = self.index.vocabulary
+        if mode != "rerank" or not _expansion_on(self.settings) or vocabulary is None:
+            return [None] * len(questions)
+        model = word_model()
+        if model is None:
+            return [None] * len(questions)
+        expanded = vocabulary.expand(
+            questions, model, self.settings.expansion_threshold, self.settings.expansion_terms
+        )
+        return list(expanded)
+
     def _answer(
-        self, question: str, vector: np.ndarray, k: int, mode: str, embed_ms: float
+        self,
+        question: str,
+        vector: np.ndarray,
+        k: int,
+        mode: str,
+        embed_ms: float,
+        expansion: dict[str, float] | None = None,
     ) -> Answer:
         started = time.perf_counter()
         hits = search(
@@ -180,6 +213,7 @@ class Assistant:
             mode=mode,
             rrf_k=self.settings.rrf_k,
             rerank_weights=self.settings.rerank_weights,
+            expansion=expansion,
         )
         relevance = max((h.relevance for h in hits), default=None)
         threshold = self.settings.threshold

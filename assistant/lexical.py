@@ -6,7 +6,7 @@ Saved with bm25s' own `save()`: numpy arrays without pickle plus JSON vocabulary
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,19 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
         list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
     return [list(t) for t in tokens]
+
+
+def words(texts: Sequence[str]) -> list[list[str]]:
+    """The same tokens as `tokenize`, before stemming (for query expansion)."""
+    tokens = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=None, return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+def stem(word: str) -> str:
+    """The Snowball stem `tokenize` gives a lower-cased word."""
+    return str(_stemmer().stemWord(word))
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,19 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
         return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+
+    def weighted_scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        """BM25 of every passage for a weighted query: the sum of weight * BM25 of each stem
+        (stems outside the vocabulary are ignored). Weights of 1.0 give `scores`."""
+        vocab = self.model.vocab_dict
+        total = np.zeros(self.model.scores["num_docs"], dtype=np.float32)
+        by_weight: dict[float, list[str]] = {}
+        for token, weight in weights.items():
+            if token in vocab and weight > 0:
+                by_weight.setdefault(weight, []).append(token)
+        for weight, tokens in by_weight.items():
+            total += weight * np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+        return total
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), allow_pickle=False, show_progress=False)

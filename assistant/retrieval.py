@@ -10,11 +10,14 @@ Modes (what `assistant eval --modes` compares):
   the rest is about something else) and BM25 scaled to [0, 1] by the best BM25 score of the
   question. Unlike RRF it keeps how strongly each signal prefers a passage, so a rare word
   matched by BM25 can outweigh a generic dense match. Weights: `Settings.rerank_weights`,
-  chosen on the development split of `eval/questions.jsonl` (docs/quality.md).
+  chosen on the development split of `eval/questions.jsonl` (docs/quality.md). When the engine
+  passes an `expansion` (expansion.py), BM25 here scores the expanded, weighted query, both to
+  pick candidates and in the sum.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +48,17 @@ def search(
     rrf_k: int = 60,
     rerank_weights: tuple[float, float, float] = (1.0, 0.5, 0.4),
     candidates: int = CANDIDATES,
+    expansion: Mapping[str, float] | None = None,
 ) -> list[Hit]:
-    """Every candidate passage for a question, best first."""
+    """Every candidate passage for a question, best first. `expansion` (stem -> weight) is
+    used by the `rerank` mode only."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     dense_hits = index.dense.search(query_vector, candidates)
-    bm25 = index.lexical.scores(question)
+    if mode == "rerank" and expansion:
+        bm25 = index.lexical.weighted_scores(expansion)
+    else:
+        bm25 = index.lexical.scores(question)
     if len(bm25) > candidates:  # partial selection: O(n) rather than sorting every passage
         pool = np.argpartition(-bm25, candidates - 1)[:candidates]
         pool = pool[np.lexsort((pool, -bm25[pool]))]

@@ -81,6 +81,12 @@ class Settings:
     # Relevance below this (max cosine of the question with a passage or sentence) means not_found.
     threshold: float = None  # type: ignore[assignment]  # None: the calibrated value
     max_question_chars: int = 1000
+    # Query expansion in the `rerank` mode (expansion.py): corpus words at least this similar
+    # to a question word join the BM25 query, at most `expansion_terms` per question word.
+    # Threshold chosen on the development split of eval/questions.jsonl (docs/quality.md).
+    query_expansion: bool = True
+    expansion_threshold: float = 0.3
+    expansion_terms: int = 10
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -102,6 +108,21 @@ class Settings:
         if not isinstance(self.max_question_chars, int) or self.max_question_chars < 10:
             raise SettingsError(
                 f"max_question_chars must be an integer >= 10, got {self.max_question_chars!r}"
+            )
+        if not isinstance(self.query_expansion, bool):
+            raise SettingsError(
+                f"query_expansion must be true or false, got {self.query_expansion!r}"
+            )
+        if not isinstance(self.expansion_threshold, (int, float)) or not (
+            0.0 < self.expansion_threshold <= 1.0
+        ):
+            raise SettingsError(
+                "expansion_threshold must be a number above 0 and at most 1, "
+                f"got {self.expansion_threshold!r}"
+            )
+        if not isinstance(self.expansion_terms, int) or not 0 <= self.expansion_terms <= 100:
+            raise SettingsError(
+                f"expansion_terms must be an integer from 0 to 100, got {self.expansion_terms!r}"
             )
         if self.threshold is None:
             object.__setattr__(self, "threshold", calibrated_threshold(self.model))

@@ -9,6 +9,8 @@ An index is a folder::
     bm25/             the BM25 index as bm25s saves it (numpy without pickle, JSON)
     encoder/          the query encoder as ONNX (model.onnx, tokenizer.json, encoder.json), so
                       answering needs neither torch nor sentence-transformers (optional)
+    vocabulary/       the corpus's words and their WordLlama vectors, for query expansion
+                      (words.json, vectors.npy; optional)
 
 Nothing is unpickled, and FAISS reads a file only after its checksum matched the manifest.
 """
@@ -34,18 +36,20 @@ from .corpus import Document, corpus_hash, load_corpus
 from .dense import DenseIndex
 from .embedding import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .expansion import Vocabulary, word_model
 from .lexical import LexicalIndex
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: vocabulary/ for query expansion
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "passages.faiss"
 SENTENCES = "sentences.npy"
 BM25_DIR = "bm25"
 ENCODER_DIR = "encoder"
+VOCABULARY_DIR = "vocabulary"
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Index:
     sentence_vectors: np.ndarray  # one row per sentence, passages' sentences in order
     sentence_offsets: np.ndarray  # passage i's sentences are rows [offsets[i], offsets[i+1])
     encoder_dir: Path | None = None  # the verified ONNX query encoder, if the index has one
+    vocabulary: Vocabulary | None = None  # corpus words for query expansion, if the index has it
 
 
 def passage_embedding_text(passage: Passage, settings: Settings) -> str:
@@ -89,6 +94,15 @@ def _export_encoder(embedder: Embedder, folder: Path) -> bool:
     return True
 
 
+def _build_vocabulary(texts: list[str], folder: Path) -> bool:
+    """Save the corpus words with their word vectors; False (and a warning) if it cannot be."""
+    model = word_model()
+    if model is None:
+        return False
+    Vocabulary.build(texts, model).save(folder)
+    return True
+
+
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -105,6 +119,39 @@ def _rebuild_command(corpus_dir: Path | None, index_dir: Path) -> str:
     if corpus_dir is None:
         return f"assistant build --index {index_dir}"
     return f"assistant build --corpus {corpus_dir} --index {index_dir}"
+
+
+def _embed(
+    embedder: Embedder,
+    texts: list[str],
+    sentence_texts: list[str],
+    *,
+    progress: bool,
+    chunk: int = 1024,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Passage and sentence vectors, encoding each distinct text once.
+
+    Real corpora repeat themselves (one-sentence passages are their own sentence, boilerplate
+    recurs), so the distinct texts are encoded once, shortest first: neighbours in a batch then
+    have similar lengths and little padding. Returns (passages, sentences, texts encoded).
+    """
+    unique = sorted(set(texts) | set(sentence_texts), key=lambda t: (len(t), t))
+    dim = embedder.dimension
+    parts = []
+    with tqdm(total=len(unique), desc="Embedding", unit="text", disable=not progress) as bar:
+        for i in range(0, len(unique), chunk):
+            batch = unique[i : i + chunk]
+            parts.append(embedder.encode(batch))
+            bar.update(len(batch))
+    matrix = np.vstack(parts) if parts else np.zeros((0, dim), np.float32)
+    row = {text: i for i, text in enumerate(unique)}
+
+    def rows(of: list[str]) -> np.ndarray:
+        if not of:
+            return np.zeros((0, dim), np.float32)
+        return np.ascontiguousarray(matrix[[row[t] for t in of]])
+
+    return rows(texts), rows(sentence_texts), len(unique)
 
 
 def build_index(
@@ -126,26 +173,8 @@ def build_index(
     texts = [passage_embedding_text(p, settings) for p in all_passages]
     by_source = {d.source: d.text for d in documents}
     sentence_texts = [by_source[p.source][s:e] for p in all_passages for s, e in p.sentences]
-    chunk = 256
-    vectors = []
-    sentence_vectors = []
-    bar = tqdm(
-        total=len(texts) + len(sentence_texts),
-        desc="Embedding",
-        unit="text",
-        disable=not progress,
-    )
-    for i in range(0, len(texts), chunk):
-        vectors.append(embedder.encode(texts[i : i + chunk]))
-        bar.update(len(texts[i : i + chunk]))
-    for i in range(0, len(sentence_texts), chunk):
-        sentence_vectors.append(embedder.encode(sentence_texts[i : i + chunk]))
-        bar.update(len(sentence_texts[i : i + chunk]))
-    bar.close()
-    dim = embedder.dimension
-    passage_matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32)
-    sentence_matrix = (
-        np.vstack(sentence_vectors) if sentence_vectors else np.zeros((0, dim), np.float32)
+    passage_matrix, sentence_matrix, unique = _embed(
+        embedder, texts, sentence_texts, progress=progress
     )
 
     index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -159,18 +188,21 @@ def build_index(
         has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR)
         np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)
         LexicalIndex.build([p.text for p in all_passages]).save(tmp / BM25_DIR)
+        has_vocabulary = _build_vocabulary([p.text for p in all_passages], tmp / VOCABULARY_DIR)
         manifest = {
             "format_version": FORMAT_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "settings": settings.build_fields(),
             "model": embedder.model_id,
-            "dimension": dim,
+            "dimension": embedder.dimension,
             "faiss_index": dense.kind,
             "encoder": ENCODER_DIR if has_encoder else None,
+            "vocabulary": VOCABULARY_DIR if has_vocabulary else None,
             "counts": {
                 "documents": len(documents),
                 "passages": len(all_passages),
                 "sentences": len(sentence_texts),
+                "embedded_texts": unique,
             },
             "corpus_hash": corpus_hash(corpus_dir),
             "documents": [
@@ -292,6 +324,11 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
         dense = DenseIndex.load(index_dir / DENSE)
         sentence_vectors = np.load(index_dir / SENTENCES, allow_pickle=False)
         lexical = LexicalIndex.load(index_dir / BM25_DIR)
+        vocabulary = (
+            Vocabulary.load(index_dir / VOCABULARY_DIR)
+            if manifest.get("vocabulary") == VOCABULARY_DIR
+            else None
+        )
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
         raise IndexCorruptError(
             f"{index_dir} cannot be read ({type(exc).__name__}: {exc}). "
@@ -327,4 +364,5 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
         sentence_vectors=sentence_vectors,
         sentence_offsets=offsets,
         encoder_dir=encoder_dir,
+        vocabulary=vocabulary,
     )

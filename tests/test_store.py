@@ -8,7 +8,15 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from assistant.store import DENSE, MANIFEST, PASSAGES, SENTENCES, build_index, load_index
+from assistant.store import (
+    DENSE,
+    FORMAT_VERSION,
+    MANIFEST,
+    PASSAGES,
+    SENTENCES,
+    build_index,
+    load_index,
+)
 
 SETTINGS = Settings(model="fake-hash-embedder", threshold=0.1)
 
@@ -27,13 +35,19 @@ def _load(corpus, index, settings=SETTINGS, model="fake-hash-embedder"):
 def test_manifest_describes_the_index(built):
     corpus, index = built
     manifest = json.loads((index / MANIFEST).read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION == 2
     assert manifest["model"] == "fake-hash-embedder"
     assert manifest["dimension"] == 64
     assert manifest["settings"] == SETTINGS.build_fields()
     assert manifest["counts"]["documents"] == 1
     assert set(manifest["files"]) >= {PASSAGES, DENSE, SENTENCES}
     assert any(name.startswith("bm25/") for name in manifest["files"])
+    assert manifest["vocabulary"] == "vocabulary"
+    assert {"vocabulary/words.json", "vocabulary/vectors.npy"} <= set(manifest["files"])
+    # Each distinct text is embedded once: passages plus sentences, minus repeats.
+    assert manifest["counts"]["embedded_texts"] <= (
+        manifest["counts"]["passages"] + manifest["counts"]["sentences"]
+    )
     assert not list(index.rglob("*.pkl")) and not list(index.rglob("*.pickle"))
     loaded = _load(corpus, index)
     doc = loaded.documents["secondary-milia.txt"]

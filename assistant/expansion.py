@@ -1,0 +1,179 @@
+"""Query expansion: the question's words matched to the corpus's own words by meaning.
+
+BM25 only counts words a question shares with a passage, so a person who asks about "my
+antifungal cream" or "bumps on my nose" gets no lexical credit for the passage on "fungus
+treatments" or "the nasal area". Here every distinct word of the corpus (one surface form per
+BM25 stem) gets a static word vector at build time; at query time each content word of the
+question adds the corpus words whose cosine with it is at least `Settings.expansion_threshold`
+(at most `Settings.expansion_terms` per word) to the BM25 query, weighted by that cosine, while
+the question's own words keep weight 1 (embedding-based query expansion, as in Kuzi, Shtok &
+Kurland, CIKM 2016). The expanded BM25 feeds the `rerank` mode only; `bm25` and `hybrid` stay
+the standard baselines.
+
+The word vectors come from WordLlama (`wordllama` on PyPI: the wheel ships its 256-d
+`l2_supercat` token embeddings and tokenizer, loads offline in ~0.2 s, needs no torch). A word's
+vector is the average of its token embeddings, so words the corpus never uses ("antifungal")
+still get one. Expansion only changes how passages are ranked: every quote is still
+`source[start:end]`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .lexical import stem, words
+
+log = logging.getLogger(__name__)
+
+#: The word model's id, written into the manifest with the vectors made by it.
+WORD_MODEL = "wordllama/l2_supercat-256"
+WORDS_FILE = "words.json"
+VECTORS_FILE = "vectors.npy"
+
+CACHE_WORDS = 50_000  # per process; cleared when full
+_lock = threading.Lock()
+_model: Any = None
+_failed = False
+
+
+def word_model() -> Any | None:
+    """The WordLlama model, loaded once per process; None (with one warning) if it cannot be."""
+    global _model, _failed
+    with _lock:
+        if _model is None and not _failed:
+            try:
+                import wordllama
+                from wordllama import WordLlama
+
+                # wordllama looks for its bundled tokenizer under `tokenizer/` but ships it in
+                # `tokenizers/`; pointing its cache at the package folder finds both files, and
+                # disable_download makes sure nothing is fetched.
+                _model = WordLlama.load(
+                    config="l2_supercat",
+                    dim=256,
+                    cache_dir=Path(wordllama.__file__).parent,
+                    disable_download=True,
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure means: answer without it
+                _failed = True
+                log.warning(
+                    "query expansion is off: the WordLlama word model cannot be loaded "
+                    "(%s: %s). Install it with `pip install wordllama`.",
+                    type(exc).__name__,
+                    exc,
+                )
+        return _model
+
+
+def _stopwords() -> frozenset[str]:
+    """scikit-learn's English stop words (318) with bm25s' own; build time only."""
+    from bm25s.stopwords import STOPWORDS_EN
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset(STOPWORDS_EN)
+
+
+def word_vectors(model: Any, items: Sequence[str]) -> np.ndarray:
+    """Unit-length float32 vectors, one row per word."""
+    if not items:
+        return np.zeros((0, 256), dtype=np.float32)
+    vectors = np.asarray(model.embed(list(items), norm=True), dtype=np.float32)
+    return np.ascontiguousarray(vectors)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The corpus's words: one BM25 stem each, the surface form shown to the word model, and
+    its vector (row i of `vectors`)."""
+
+    stems: tuple[str, ...]
+    forms: tuple[str, ...]
+    vectors: np.ndarray
+    stopwords: frozenset[str] = frozenset()  # never expanded, never added
+    _cache: dict[tuple[str, int], tuple[tuple[str, float], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def build(cls, texts: Sequence[str], model: Any) -> Vocabulary:
+        """The vocabulary of `texts`; each stem's most frequent surface form stands for it.
+        Function words are left out: "could" is close to "might" for the word model, and
+        neither says what a question is about."""
+        stopwords = _stopwords()
+        counts = Counter(w for tokens in words(texts) for w in tokens if w not in stopwords)
+        best: dict[str, tuple[int, str]] = {}
+        for word, n in counts.items():
+            s = stem(word)
+            if s not in best or (-n, word) < (-best[s][0], best[s][1]):
+                best[s] = (n, word)
+        stems = tuple(sorted(best))
+        forms = tuple(best[s][1] for s in stems)
+        return cls(stems, forms, word_vectors(model, forms), stopwords)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "model": WORD_MODEL,
+            "words": [list(x) for x in zip(self.stems, self.forms)],
+            "stopwords": sorted(self.stopwords),
+        }
+        (folder / WORDS_FILE).write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+        np.save(folder / VECTORS_FILE, self.vectors, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> Vocabulary:
+        payload = json.loads((folder / WORDS_FILE).read_text(encoding="utf-8"))
+        if payload.get("model") != WORD_MODEL:
+            raise ValueError(f"word vectors are from {payload.get('model')!r}, not {WORD_MODEL}")
+        pairs = payload["words"]
+        vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        if vectors.shape[0] != len(pairs) or vectors.dtype != np.float32:
+            raise ValueError("the word list and its vectors disagree")
+        stopwords = frozenset(str(w) for w in payload.get("stopwords", ()))
+        return cls(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), vectors, stopwords)
+
+    def expand(
+        self, questions: Sequence[str], model: Any, threshold: float, terms: int
+    ) -> list[dict[str, float]]:
+        """For each question, BM25 query weights: its own stems at 1.0, plus, for each content
+        word (not a stop word), up to `terms` corpus stems whose cosine with that word is
+        >= `threshold`, at that cosine (a stem reached from several words keeps its best)."""
+        tokenized = words(questions)
+        content = {w for tokens in tokenized for w in tokens if w not in self.stopwords}
+        self._neighbours(sorted(w for w in content if (w, terms) not in self._cache), model, terms)
+        out = []
+        for tokens in tokenized:
+            weights = {stem(w): 1.0 for w in tokens}
+            for word in tokens:
+                for other, score in self._cache.get((word, terms), ()):
+                    if score >= threshold:
+                        weights[other] = max(weights.get(other, 0.0), score)
+            out.append(weights)
+        return out
+
+    def _neighbours(self, new: list[str], model: Any, terms: int) -> None:
+        """Cache each word's `terms` nearest corpus stems with their cosines (words recur
+        across questions: "white", "bumps", the topic's own words)."""
+        take = min(terms, len(self.stems))
+        if not new or take <= 0:
+            return
+        if len(self._cache) > CACHE_WORDS:
+            self._cache.clear()
+        sims = word_vectors(model, new) @ self.vectors.T
+        for word, row in zip(new, sims):
+            top = np.argpartition(-row, take - 1)[:take]
+            self._cache[(word, terms)] = tuple((self.stems[j], float(row[j])) for j in top)
+
+
+def describe(weights: Mapping[str, float]) -> str:
+    """The expanded query as text, for logs and debugging: `stem:weight` pairs."""
+    return " ".join(f"{s}:{w:.2f}" for s, w in sorted(weights.items(), key=lambda x: -x[1]))
