@@ -78,16 +78,30 @@ class LexicalIndex:
 
     def weighted_scores(self, weights: Mapping[str, float]) -> np.ndarray:
         """BM25 of every passage for a weighted query: the sum of weight * BM25 of each stem
-        (stems outside the vocabulary are ignored). Weights of 1.0 give `scores`."""
+        (stems outside the vocabulary are ignored). Weights of 1.0 give `scores`.
+
+        bm25s scores a query as the sum of its tokens' precomputed per-document scores (a
+        sparse token x document matrix); this is the same sum with a weight per token, in one
+        vectorised pass over the tokens' columns."""
         vocab = self.model.vocab_dict
-        total = np.zeros(self.model.scores["num_docs"], dtype=np.float32)
-        by_weight: dict[float, list[str]] = {}
-        for token, weight in weights.items():
-            if token in vocab and weight > 0:
-                by_weight.setdefault(weight, []).append(token)
-        for weight, tokens in by_weight.items():
-            total += weight * np.asarray(self.model.get_scores(tokens), dtype=np.float32)
-        return total
+        pairs = [(vocab[t], w) for t, w in weights.items() if t in vocab and w > 0]
+        num_docs = int(self.model.scores["num_docs"])
+        if not pairs:
+            return np.zeros(num_docs, dtype=np.float32)
+        if getattr(self.model, "nonoccurrence_array", None) is not None:  # other BM25 variants
+            return sum(
+                (w * np.asarray(self.model.get_scores([i]), np.float32) for i, w in pairs),
+                np.zeros(num_docs, dtype=np.float32),
+            )
+        ids = np.array([i for i, _ in pairs])
+        token_weights = np.array([w for _, w in pairs], dtype=np.float64)
+        indptr = self.model.scores["indptr"]
+        starts, lengths = indptr[ids], indptr[ids + 1] - indptr[ids]
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        positions = offsets + np.arange(int(lengths.sum()))
+        contributions = self.model.scores["data"][positions] * np.repeat(token_weights, lengths)
+        docs = self.model.scores["indices"][positions]
+        return np.bincount(docs, weights=contributions, minlength=num_docs).astype(np.float32)
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), allow_pickle=False, show_progress=False)

@@ -39,6 +39,24 @@ class Hit:
     highlight: tuple[int, int]  # offsets of the best-matching sentence
 
 
+def _best_sentences(
+    index: Index, rows: list[int], query_vector: np.ndarray
+) -> dict[int, tuple[float, int]]:
+    """For each candidate row: (cosine of its best sentence, that sentence's number), in one
+    matrix product over the candidates' sentences (the first best sentence wins a tie)."""
+    offsets = index.sentence_offsets
+    candidates = np.asarray(rows)
+    starts, ends = offsets[candidates], offsets[candidates + 1]
+    lengths = ends - starts
+    first = np.cumsum(lengths) - lengths  # where each candidate's sentences begin below
+    positions = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
+    sims = index.sentence_vectors[positions] @ query_vector
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    order = np.lexsort((np.arange(len(sims)), -sims, owner))  # by candidate, best first
+    top = order[first]
+    return {r: (float(sims[t]), int(t - f)) for r, t, f in zip(rows, top.tolist(), first.tolist())}
+
+
 def search(
     index: Index,
     query_vector: np.ndarray,
@@ -69,14 +87,10 @@ def search(
     if not rows:
         return []
     passage_cos = dict(dense_hits)
-    best: dict[int, tuple[float, int]] = {}
     for r in rows:
         if r not in passage_cos:
             passage_cos[r] = float(index.dense.index.reconstruct(r) @ query_vector)
-        lo, hi = int(index.sentence_offsets[r]), int(index.sentence_offsets[r + 1])
-        sims = index.sentence_vectors[lo:hi] @ query_vector
-        i = int(np.argmax(sims))
-        best[r] = (float(sims[i]), i)
+    best = _best_sentences(index, rows, query_vector)
 
     ids = {r: index.passages[r].id for r in rows}
 
