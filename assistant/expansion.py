@@ -4,7 +4,8 @@ BM25 only counts words a question shares with a passage, so a person who asks ab
 antifungal cream" or "bumps on my nose" gets no lexical credit for the passage on "fungus
 treatments" or "the nasal area". Here every distinct word of the corpus (one surface form per
 BM25 stem) gets a static word vector at build time; at query time each content word of the
-question adds the corpus words whose cosine with it is at least `Settings.expansion_threshold`
+question (not a stop word: scikit-learn's English list, saved with the vocabulary) adds the
+corpus words whose cosine with it is at least `Settings.expansion_threshold`
 (at most `Settings.expansion_terms` per word) to the BM25 query, weighted by that cosine, while
 the question's own words keep weight 1 (embedding-based query expansion, as in Kuzi, Shtok &
 Kurland, CIKM 2016). The expanded BM25 feeds the `rerank` mode only; `bm25` and `hybrid` stay
@@ -148,30 +149,40 @@ class Vocabulary:
         word (not a stop word), up to `terms` corpus stems whose cosine with that word is
         >= `threshold`, at that cosine (a stem reached from several words keeps its best)."""
         tokenized = words(questions)
-        content = {w for tokens in tokenized for w in tokens if w not in self.stopwords}
-        self._neighbours(sorted(w for w in content if (w, terms) not in self._cache), model, terms)
+        content = sorted({w for tokens in tokenized for w in tokens if w not in self.stopwords})
+        near: dict[str, tuple[tuple[str, float], ...]] = {}
+        for word in content:
+            cached = self._cache.get((word, terms))
+            if cached is not None:
+                near[word] = cached
+        near.update(self._neighbours([w for w in content if w not in near], model, terms))
         out = []
         for tokens in tokenized:
             weights = {stem(w): 1.0 for w in tokens}
             for word in tokens:
-                for other, score in self._cache.get((word, terms), ()):
+                for other, score in near.get(word, ()):
                     if score >= threshold:
                         weights[other] = max(weights.get(other, 0.0), score)
             out.append(weights)
         return out
 
-    def _neighbours(self, new: list[str], model: Any, terms: int) -> None:
-        """Cache each word's `terms` nearest corpus stems with their cosines (words recur
-        across questions: "white", "bumps", the topic's own words)."""
+    def _neighbours(
+        self, new: list[str], model: Any, terms: int
+    ) -> dict[str, tuple[tuple[str, float], ...]]:
+        """Each new word's `terms` nearest corpus stems with their cosines, also cached for
+        this process (words recur across questions: "white", "bumps", the topic's words)."""
         take = min(terms, len(self.stems))
         if not new or take <= 0:
-            return
+            return {}
         if len(self._cache) > CACHE_WORDS:
             self._cache.clear()
         sims = word_vectors(model, new) @ self.vectors.T
+        found = {}
         for word, row in zip(new, sims):
             top = np.argpartition(-row, take - 1)[:take]
-            self._cache[(word, terms)] = tuple((self.stems[j], float(row[j])) for j in top)
+            found[word] = tuple((self.stems[j], float(row[j])) for j in top)
+            self._cache[(word, terms)] = found[word]
+        return found
 
 
 def describe(weights: Mapping[str, float]) -> str:
