@@ -72,14 +72,25 @@ def cli(verbose: int) -> None:
 @corpus_option
 @index_option
 @model_option
-def build(corpus: str | None, index: str | None, model: str | None) -> None:
+@click.option(
+    "--index-kind",
+    type=click.Choice(["auto", "flat", "hnsw", "hnsw_sq8", "ivf", "ivf_sq8"]),
+    default="auto",
+    envvar="VERBATIM_INDEX_KIND",
+    show_default=True,
+    help="FAISS index type: auto is exact below 50,000 passages and HNSW above; "
+    "*_sq8 store 8-bit vectors (3-4x smaller, see docs/scaling.md).",
+)
+def build(corpus: str | None, index: str | None, model: str | None, index_kind: str) -> None:
     """Split, embed and index the corpus into the index folder (atomically).
 
     \b
     Example:
       assistant build --corpus corpus --index index
+      assistant build --index-kind ivf_sq8      # a large corpus, less memory
     """
     from .corpus import load_corpus
+    from .dense import IndexPlan
     from .embedding import load_embedder
     from .engine import default_paths
     from .store import build_index
@@ -89,7 +100,9 @@ def build(corpus: str | None, index: str | None, model: str | None) -> None:
         corpus_dir, index_dir = default_paths(corpus, index)
         load_corpus(corpus_dir)  # fail on a bad corpus before spending seconds on the model
         embedder = load_embedder(settings.model)
-        manifest = build_index(corpus_dir, index_dir, settings, embedder, progress=True)
+        manifest = build_index(
+            corpus_dir, index_dir, settings, embedder, progress=True, plan=IndexPlan(index_kind)
+        )
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
@@ -97,7 +110,8 @@ def build(corpus: str | None, index: str | None, model: str | None) -> None:
     click.echo(
         f"Built {index_dir}: {counts['documents']} documents, {counts['passages']} passages, "
         f"{counts['sentences']} sentences, model {manifest['model']} "
-        f"(dimension {manifest['dimension']}) in {manifest['build_seconds']:.1f}s."
+        f"(dimension {manifest['dimension']}), {manifest['faiss_index']} index, "
+        f"in {manifest['build_seconds']:.1f}s."
     )
 
 

@@ -49,8 +49,12 @@ class IndexPlan:
     #: `auto` with `compress=True` picks `hnsw_sq8` instead of `hnsw`.
     compress: bool = False
     hnsw_m: int = 32
-    ef_construction: int = 64
-    ef_search: int = 96
+    #: Graph build depth. 64 reached recall@10 0.89 at 1M vectors whatever efSearch; 200 reached
+    #: 0.96 (benchmarks/scale.py, docs/scaling.md), for 3x the build time.
+    ef_construction: int = 200
+    #: Search depth; None picks by size: 128 below 500k vectors, 512 from there (the cheapest
+    #: values with recall@10 >= 0.95 at 100k and 1M in benchmarks/scale.py).
+    ef_search: int | None = None
     #: IVF clusters; 0 means 4 * sqrt(N), the usual rule of thumb.
     nlist: int = 0
     nprobe: int = 16
@@ -63,6 +67,8 @@ class IndexPlan:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         for name in ("hnsw_m", "ef_construction", "ef_search", "nprobe", "train_sample"):
             value = getattr(self, name)
+            if name == "ef_search" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if isinstance(self.nlist, bool) or not isinstance(self.nlist, int) or self.nlist < 0:
@@ -79,6 +85,12 @@ class IndexPlan:
         if n < self.hnsw_threshold:
             return "flat"
         return "hnsw_sq8" if self.compress else "hnsw"
+
+    def search_depth(self, n: int) -> int:
+        """HNSW efSearch for an index of `n` vectors."""
+        if self.ef_search is not None:
+            return self.ef_search
+        return 128 if n < 500_000 else 512
 
     def lists(self, n: int) -> int:
         return self.nlist or max(1, min(n // 39, round(4 * math.sqrt(n))))
@@ -118,7 +130,7 @@ class DenseIndex:
                 if n:
                     index.train(_sample(vectors, plan.train_sample, plan.seed))
             index.hnsw.efConstruction = plan.ef_construction
-            index.hnsw.efSearch = plan.ef_search
+            index.hnsw.efSearch = plan.search_depth(n)
         else:
             nlist = plan.lists(max(n, 1))
             quantizer = faiss.IndexFlatIP(d)

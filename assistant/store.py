@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from .chunking import Passage, passages
 from .corpus import Document, corpus_hash, load_corpus
-from .dense import DenseIndex
+from .dense import DenseIndex, IndexPlan
 from .embedding import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .expansion import Vocabulary, word_model
@@ -161,8 +161,10 @@ def build_index(
     embedder: Embedder,
     *,
     progress: bool = True,
+    plan: IndexPlan | None = None,
 ) -> dict[str, Any]:
     """Chunk, embed and index every document under `corpus_dir`; write to `index_dir` atomically.
+    `plan` chooses the FAISS index type (default: by size, see dense.IndexPlan).
 
     Returns the manifest written.
     """
@@ -183,7 +185,7 @@ def build_index(
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
             for p in all_passages:
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
-        dense = DenseIndex.build(passage_matrix)
+        dense = DenseIndex.build(passage_matrix, plan)
         dense.save(tmp / DENSE)
         has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR)
         np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)

@@ -105,7 +105,7 @@ def tune(index: DenseIndex, queries: np.ndarray, truth: np.ndarray) -> tuple[str
     """Set the cheapest efSearch / nprobe reaching TARGET recall; return (setting, recall)."""
     inner = index.index
     if isinstance(inner, faiss.IndexHNSW):
-        knob, values = "efSearch", [16, 32, 64, 128, 256, 512]
+        knob, values = "efSearch", [16, 32, 64, 128, 256, 512, 1024]
     else:
         knob, values = "nprobe", [1, 2, 4, 8, 16, 32, 64, 128, 256]
         values = [v for v in values if v <= inner.nlist]
@@ -139,7 +139,8 @@ def run_size(n: int, base: np.ndarray, args: argparse.Namespace) -> list[dict]:
         if kind in args.skip:
             continue
         started = time.perf_counter()
-        index = DenseIndex.build(vectors, IndexPlan(kind=kind, hnsw_m=args.m))
+        plan = IndexPlan(kind=kind, hnsw_m=args.m, ef_construction=args.ef_construction)
+        index = DenseIndex.build(vectors, plan)
         build_s = time.perf_counter() - started
         if kind == "flat":
             truth = index.search_many(queries, K_RECALL)[1]
@@ -151,7 +152,8 @@ def run_size(n: int, base: np.ndarray, args: argparse.Namespace) -> list[dict]:
         row = {
             "vectors": n,
             "kind": kind,
-            "setting": setting,
+            "setting": setting
+            + (f", efConstruction={args.ef_construction}" if "hnsw" in kind else ""),
             "recall@10": round(r, 4),
             "search_p50_ms": round(p50, 3),
             "search_p95_ms": round(p95, 3),
@@ -172,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--noise", type=float, default=0.35, help="noise norm before normalising")
     parser.add_argument("--m", type=int, default=32, help="HNSW M")
+    parser.add_argument(
+        "--ef-construction", type=int, default=IndexPlan().ef_construction, help="HNSW build depth"
+    )
     parser.add_argument("--hnsw-max", type=int, default=200_000, help="skip HNSW above this")
     parser.add_argument("--skip", nargs="*", default=[], help="index kinds to skip")
     parser.add_argument("--encoder", help="ONNX encoder folder (default: sentence-transformers)")

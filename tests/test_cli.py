@@ -101,3 +101,32 @@ def test_cli_modes_match_engine():
     from assistant.retrieval import MODES
 
     assert CLI_MODES == MODES
+
+
+@pytest.mark.model
+def test_build_with_a_chosen_index_kind_answers_verbatim(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "milia.txt").write_text(SEED, encoding="utf-8")
+    index = tmp_path / "index"
+    built = run("build", "--corpus", str(corpus), "--index", str(index), "--index-kind", "hnsw_sq8")
+    assert built.returncode == 0, built.stderr
+    assert "hnsw_sq8 index" in built.stdout
+    assert json.loads((index / "manifest.json").read_text())["faiss_index"] == "hnsw_sq8"
+    asked = run(
+        "ask",
+        "--json",
+        "--no-rebuild",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(index),
+        "Can steroid creams make milia worse?",
+    )
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["status"] == "answered"
+    for p in answer["passages"]:
+        assert p["text"] == SEED[p["start"] : p["end"]]
+    wrong = run("build", "--corpus", str(corpus), "--index", str(index), "--index-kind", "lsh")
+    assert wrong.returncode == 2 and "lsh" in wrong.stderr and "Traceback" not in wrong.stderr
