@@ -6,6 +6,7 @@ Saved with bm25s' own `save()`: numpy arrays without pickle plus JSON vocabulary
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +15,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 from bm25s.tokenization import Tokenized
 
 log = logging.getLogger(__name__)
@@ -27,20 +29,23 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, English-stop-worded, Snowball-stemmed word tokens."""
-    tokens = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
-    return [list(t) for t in tokens]
+#: bm25s' own tokenisation (scikit-learn's CountVectorizer pattern on lower-cased text, then its
+#: English stop words), done here without bm25s.tokenize's per-call progress-bar and vocabulary
+#: set-up, which cost more than the rest of a question's BM25 (tests/test_lexical.py checks the
+#: two agree on the corpus and the eval questions).
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 def words(texts: Sequence[str]) -> list[list[str]]:
-    """The same tokens as `tokenize`, before stemming (for query expansion)."""
-    tokens = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=None, return_ids=False, show_progress=False
-    )
-    return [list(t) for t in tokens]
+    """Lower-cased, English-stop-worded word tokens, before stemming (for query expansion)."""
+    return [[t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS] for text in texts]
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, English-stop-worded, Snowball-stemmed word tokens."""
+    stemmer = _stemmer()
+    return [list(stemmer.stemWords(tokens)) for tokens in words(texts)]
 
 
 def stem(word: str) -> str:
