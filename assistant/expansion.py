@@ -12,7 +12,7 @@ Kurland, CIKM 2016). The expanded BM25 feeds the `rerank` mode only; `bm25` and 
 the standard baselines.
 
 The word vectors come from WordLlama (`wordllama` on PyPI: the wheel ships its 256-d
-`l2_supercat` token embeddings and tokenizer, loads offline in ~0.2 s, needs no torch). A word's
+`l2_supercat` token embeddings and tokenizer; read offline in ~0.1 s, no torch). A word's
 vector is the average of its token embeddings, so words the corpus never uses ("antifungal")
 still get one. Expansion only changes how passages are ranked: every quote is still
 `source[start:end]`.
@@ -20,6 +20,7 @@ still get one. Expansion only changes how passages are ranked: every quote is st
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import threading
@@ -27,7 +28,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -42,33 +42,69 @@ VECTORS_FILE = "vectors.npy"
 
 CACHE_WORDS = 50_000  # per process; cleared when full
 _lock = threading.Lock()
-_model: Any = None
+TENSOR = "embedding.weight"
+_model: WordEncoder | None = None
 _failed = False
 
 
-def word_model() -> Any | None:
-    """The WordLlama model, loaded once per process; None (with one warning) if it cannot be."""
+class WordEncoder:
+    """WordLlama's `embed(norm=True)`: a text's tokens (no special tokens), their rows of the
+    embedding matrix averaged, scaled to unit length.
+
+    Read straight from the files the `wordllama` wheel ships, without importing the package:
+    its import builds pydantic configs and sets the root logger to INFO, ~0.4 s of a cold start
+    and log lines that are not ours. tests/test_expansion.py checks the vectors equal
+    `WordLlama.load().embed(..., norm=True)`.
+    """
+
+    def __init__(self, weights: Path, tokenizer: Path) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        self.matrix = np.ascontiguousarray(load_file(str(weights))[TENSOR], dtype=np.float32)
+        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+
+    @property
+    def dimension(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def embed(self, items: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(items), self.dimension), dtype=np.float32)
+        last = self.matrix.shape[0] - 1
+        encoded = self.tokenizer.encode_batch(list(items), add_special_tokens=False)
+        for i, enc in enumerate(encoded):
+            if enc.ids:
+                ids = np.clip(np.asarray(enc.ids), 0, last)
+                out[i] = self.matrix[ids].mean(axis=0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=out, where=norms > 0)
+
+
+def _wheel_files() -> tuple[Path, Path]:
+    """The weights and tokenizer inside the installed wordllama package (not imported)."""
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the wordllama package is not installed")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return root / "weights" / "l2_supercat_256.safetensors", (
+        root / "tokenizers" / "l2_supercat_tokenizer_config.json"
+    )
+
+
+def word_model() -> WordEncoder | None:
+    """The word model, loaded once per process; None (with one warning) if it cannot be."""
     global _model, _failed
     with _lock:
         if _model is None and not _failed:
             try:
-                import wordllama
-                from wordllama import WordLlama
-
-                # wordllama looks for its bundled tokenizer under `tokenizer/` but ships it in
-                # `tokenizers/`; pointing its cache at the package folder finds both files, and
-                # disable_download makes sure nothing is fetched.
-                _model = WordLlama.load(
-                    config="l2_supercat",
-                    dim=256,
-                    cache_dir=Path(wordllama.__file__).parent,
-                    disable_download=True,
-                )
+                _model = WordEncoder(*_wheel_files())
             except Exception as exc:  # noqa: BLE001 - any failure means: answer without it
                 _failed = True
                 log.warning(
                     "query expansion is off: the WordLlama word model cannot be loaded "
-                    "(%s: %s). Install it with `pip install wordllama`.",
+                    "(%s: %s). Install it with `pip install wordllama==0.4.0.post1`.",
                     type(exc).__name__,
                     exc,
                 )
@@ -83,12 +119,9 @@ def _stopwords() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | frozenset(STOPWORDS_EN)
 
 
-def word_vectors(model: Any, items: Sequence[str]) -> np.ndarray:
+def word_vectors(model: WordEncoder, items: Sequence[str]) -> np.ndarray:
     """Unit-length float32 vectors, one row per word."""
-    if not items:
-        return np.zeros((0, 256), dtype=np.float32)
-    vectors = np.asarray(model.embed(list(items), norm=True), dtype=np.float32)
-    return np.ascontiguousarray(vectors)
+    return model.embed(items)
 
 
 @dataclass(frozen=True)
@@ -105,7 +138,7 @@ class Vocabulary:
     )
 
     @classmethod
-    def build(cls, texts: Sequence[str], model: Any) -> Vocabulary:
+    def build(cls, texts: Sequence[str], model: WordEncoder) -> Vocabulary:
         """The vocabulary of `texts`; each stem's most frequent surface form stands for it.
         Function words are left out: "could" is close to "might" for the word model, and
         neither says what a question is about."""
@@ -143,7 +176,7 @@ class Vocabulary:
         return cls(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), vectors, stopwords)
 
     def expand(
-        self, questions: Sequence[str], model: Any, threshold: float, terms: int
+        self, questions: Sequence[str], model: WordEncoder, threshold: float, terms: int
     ) -> list[dict[str, float]]:
         """For each question, BM25 query weights: its own stems at 1.0, plus, for each content
         word (not a stop word), up to `terms` corpus stems whose cosine with that word is
@@ -167,7 +200,7 @@ class Vocabulary:
         return out
 
     def _neighbours(
-        self, new: list[str], model: Any, terms: int
+        self, new: list[str], model: WordEncoder, terms: int
     ) -> dict[str, tuple[tuple[str, float], ...]]:
         """Each new word's `terms` nearest corpus stems with their cosines, also cached for
         this process (words recur across questions: "white", "bumps", the topic's words)."""

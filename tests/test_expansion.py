@@ -118,3 +118,25 @@ def test_environment_switch_and_missing_model_turn_it_off(real_assistant, monkey
     monkeypatch.setattr(expansion, "_failed", True)  # as after a failed load: one warning, off
     missing = real_assistant.ask(LAY)
     assert off.passages[0].id == missing.passages[0].id != expanded.passages[0].id
+
+
+def test_word_vectors_equal_wordllamas_own(model, seed_text):
+    from pathlib import Path
+
+    import wordllama
+    from wordllama import WordLlama
+
+    from assistant.lexical import words
+
+    reference = WordLlama.load(
+        config="l2_supercat",
+        dim=256,
+        cache_dir=Path(wordllama.__file__).parent,
+        disable_download=True,
+    )
+    vocabulary = sorted({w for tokens in words([seed_text]) for w in tokens})
+    vocabulary += ["antifungal", "mom", "ünïcödé", "x1", "2024"]
+    ours = model.embed(vocabulary)
+    theirs = np.asarray(reference.embed(vocabulary, norm=True), dtype=np.float32)
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+    assert model.embed([""]).tolist() == [[0.0] * 256]  # nothing to average: no vector, no NaN
