@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +39,11 @@ log = logging.getLogger(__name__)
 WORD_MODEL = "wordllama/l2_supercat-256"
 WORDS_FILE = "words.json"
 VECTORS_FILE = "vectors.npy"
+#: The embedding matrix's name in the wheel's safetensors file.
+TENSOR = "embedding.weight"
 
 CACHE_WORDS = 50_000  # per process; cleared when full
 _lock = threading.Lock()
-TENSOR = "embedding.weight"
 _model: WordEncoder | None = None
 _failed = False
 
@@ -71,6 +72,7 @@ class WordEncoder:
         return int(self.matrix.shape[1])
 
     def embed(self, items: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text (zeros for a text with no tokens)."""
         out = np.zeros((len(items), self.dimension), dtype=np.float32)
         last = self.matrix.shape[0] - 1
         encoded = self.tokenizer.encode_batch(list(items), add_special_tokens=False)
@@ -119,11 +121,6 @@ def _stopwords() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | frozenset(STOPWORDS_EN)
 
 
-def word_vectors(model: WordEncoder, items: Sequence[str]) -> np.ndarray:
-    """Unit-length float32 vectors, one row per word."""
-    return model.embed(items)
-
-
 @dataclass(frozen=True)
 class Vocabulary:
     """The corpus's words: one BM25 stem each, the surface form shown to the word model, and
@@ -151,7 +148,7 @@ class Vocabulary:
                 best[s] = (n, word)
         stems = tuple(sorted(best))
         forms = tuple(best[s][1] for s in stems)
-        return cls(stems, forms, word_vectors(model, forms), stopwords)
+        return cls(stems, forms, model.embed(forms), stopwords)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -209,15 +206,10 @@ class Vocabulary:
             return {}
         if len(self._cache) > CACHE_WORDS:
             self._cache.clear()
-        sims = word_vectors(model, new) @ self.vectors.T
+        sims = model.embed(new) @ self.vectors.T
         found = {}
         for word, row in zip(new, sims):
             top = np.argpartition(-row, take - 1)[:take]
             found[word] = tuple((self.stems[j], float(row[j])) for j in top)
             self._cache[(word, terms)] = found[word]
         return found
-
-
-def describe(weights: Mapping[str, float]) -> str:
-    """The expanded query as text, for logs and debugging: `stem:weight` pairs."""
-    return " ".join(f"{s}:{w:.2f}" for s, w in sorted(weights.items(), key=lambda x: -x[1]))

@@ -189,8 +189,9 @@ def build_index(
         dense.save(tmp / DENSE)
         has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR)
         np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)
-        LexicalIndex.build([p.text for p in all_passages]).save(tmp / BM25_DIR)
-        has_vocabulary = _build_vocabulary([p.text for p in all_passages], tmp / VOCABULARY_DIR)
+        passage_texts = [p.text for p in all_passages]
+        LexicalIndex.build(passage_texts).save(tmp / BM25_DIR)
+        has_vocabulary = _build_vocabulary(passage_texts, tmp / VOCABULARY_DIR)
         manifest = {
             "format_version": FORMAT_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

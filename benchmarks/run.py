@@ -125,6 +125,24 @@ def wall(cmd: list[str], repeats: int, stdin: str | None = None) -> tuple[float,
     return round(statistics.median(times), 3), output
 
 
+def throughput(
+    rows: list[tuple[str, str, str]], name: str, questions: int, seconds: float, included: str
+) -> dict:
+    """A batch run's record for run.json, and its row of the printed table."""
+    rows.append(
+        (
+            name,
+            f"{questions} questions",
+            f"{seconds} s = {questions / seconds:.1f} q/s (incl. {included})",
+        )
+    )
+    return {
+        "questions": questions,
+        "seconds": seconds,
+        "questions_per_s": round(questions / seconds, 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -191,17 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         [str(BIN / "assistant"), "ask", "--json", "--no-rebuild"], 1, "\n".join(batch_qs) + "\n"
     )
     assert len(out.splitlines()) == len(batch_qs)
-    result["batch_cli"] = {
-        "questions": len(batch_qs),
-        "seconds": seconds,
-        "questions_per_s": round(len(batch_qs) / seconds, 2),
-    }
-    rows.append(
-        (
-            "c batch `assistant ask --json` (stdin)",
-            f"{len(batch_qs)} questions",
-            f"{seconds} s = {len(batch_qs) / seconds:.1f} q/s (incl. start-up)",
-        )
+    result["batch_cli"] = throughput(
+        rows, "c batch `assistant ask --json` (stdin)", len(batch_qs), seconds, "start-up"
     )
 
     # (c2) evaluation throughput: `assistant eval` in the default mode, start-up included
@@ -218,17 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             ],
             1,
         )
-    result["batch_eval"] = {
-        "questions": len(qs),
-        "seconds": eval_s,
-        "questions_per_s": round(len(qs) / eval_s, 2),
-    }
-    rows.append(
-        (
-            "c `assistant eval --modes rerank`",
-            f"{len(qs)} questions",
-            f"{eval_s} s = {len(qs) / eval_s:.1f} q/s (incl. start-up, report and plots)",
-        )
+    result["batch_eval"] = throughput(
+        rows, "c `assistant eval --modes rerank`", len(qs), eval_s, "start-up, report and plots"
     )
 
     # (d) cold start
