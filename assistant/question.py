@@ -14,14 +14,19 @@ from dataclasses import dataclass
 
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 
-_CHITCHAT = re.compile(
-    r"""^(?:
+#: One piece of small talk; a message of several ("ok thank you, bye") is still small talk.
+_SMALL_TALK = r"""(?:
         (?:hi|hello|hey|hiya|howdy|yo|greetings|good\ (?:morning|afternoon|evening|day))
             (?:\ (?:there|bot|assistant|everyone|again))?
       | (?:thanks?|thank\ you|thank\ u|thx|ty|cheers|many\ thanks)
             (?:\ (?:a\ lot|so\ much|very\ much|again|for\ (?:the|your)\ help))?
-      | (?:ok|okay|great|cool|nice|perfect|awesome|got\ it)(?:\ (?:thanks?|thank\ you))?
+      | (?:ok|okay|great|cool|nice|perfect|awesome|got\ it)
       | (?:bye|goodbye|good\ bye|see\ you|see\ ya|farewell)
+    )"""
+
+_CHITCHAT = re.compile(
+    rf"""^(?:
+        {_SMALL_TALK}(?:\ (?:and\ )?{_SMALL_TALK})*
       | (?:who|what)\ are\ you | what\ is\ this | what\ can\ you\ do | what\ do\ you\ do
       | how\ does\ this\ work | how\ do\ (?:i|you)\ use\ this | help
       | are\ you\ (?:a\ |an\ )?(?:real\ )?(?:bot|robot|human|person|doctor|ai|chatbot)

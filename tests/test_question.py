@@ -30,7 +30,18 @@ def test_invisible_formatting_is_removed_not_refused():
 
 @pytest.mark.parametrize(
     "text",
-    ["hi", "Hello there!", "thanks", "Thank you so much", "who are you?", "What can you do", "bye"],
+    [
+        "hi",
+        "Hello there!",
+        "thanks",
+        "Thank you so much",
+        "who are you?",
+        "What can you do",
+        "bye",
+        "ok thank you, bye",
+        "great, thanks a lot!",
+        "thank you and goodbye",
+    ],
 )
 def test_chitchat(text):
     assert is_chitchat(text)
@@ -43,6 +54,8 @@ def test_chitchat(text):
         "thanks to steroids I have milia",
         "What are milia?",
         "help me get rid of white bumps",
+        "ok so what causes milia",
+        "thanks, and does retinol help?",
     ],
 )
 def test_real_questions_are_not_chitchat(text):
