@@ -88,6 +88,9 @@ class Answer:
     passages: tuple[Quote, ...] = ()
     message: str = ""  # for `invalid`: what is wrong with the question
     relevance: float | None = None  # best relevance found (None when retrieval did not run)
+    # Best cosine of the question's focus (its words beyond the corpus's topic, focus.py) with a
+    # candidate sentence; None when the question has no focus to check.
+    focus_relevance: float | None = None
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

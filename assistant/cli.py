@@ -209,7 +209,14 @@ def ask(
 @click.option(
     "--calibrate",
     is_flag=True,
-    help="Choose the abstention threshold on these questions and save it.",
+    help="Choose the abstention thresholds (relevance and focus) on these questions and save them.",
+)
+@click.option(
+    "--focus-refusals",
+    type=click.FloatRange(0.0, 0.5),
+    default=0.0,
+    show_default=True,
+    help="With --calibrate: the share of answerable questions the focus check may refuse.",
 )
 @click.option("--min-hit1", type=float, help="Exit 6 if hit@1 of the last mode is below this.")
 @click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
@@ -222,6 +229,7 @@ def eval_command(
     split: str | None,
     out: str,
     calibrate: bool,
+    focus_refusals: float,
     min_hit1: float | None,
     no_rebuild: bool,
     corpus: str | None,
@@ -250,7 +258,15 @@ def eval_command(
             summary, per_mode = _eval_beir(Path(dataset), chosen, split or "test", model)
         else:
             summary, per_mode = _eval_questions(
-                Path(dataset), chosen, split, calibrate, not no_rebuild, corpus, index, model
+                Path(dataset),
+                chosen,
+                split,
+                calibrate,
+                not no_rebuild,
+                corpus,
+                index,
+                model,
+                focus_refusals,
             )
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
@@ -273,6 +289,7 @@ def _eval_questions(
     corpus: str | None,
     index: str | None,
     model: str | None,
+    focus_refusals: float = 0.0,
 ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     from dataclasses import replace
 
@@ -284,19 +301,29 @@ def _eval_questions(
     settings = _settings(model=model)
     assistant = Assistant.load(corpus, index, settings, rebuild=rebuild, progress=True)
     if calibrate:
-        assistant.settings = replace(settings, threshold=-1.0)  # answer everything
+        # Answer everything (focus computed, never applied), then choose both thresholds.
+        assistant.settings = replace(settings, threshold=-1.0, focus_threshold=-1.0)
         results = evaluation.run_mode(assistant, items, modes[-1], progress=True)
         threshold = evaluation.calibrate(results)
+        focus_threshold = (
+            evaluation.calibrate_focus(results, threshold, focus_refusals)
+            if settings.focus_check
+            else -1.0
+        )
         model_id = assistant.index.manifest["model"]
-        save_threshold(model_id, threshold, str(dataset), split)
-        assistant.settings = replace(settings, threshold=threshold)
-        click.echo(f"Calibrated abstention threshold: {threshold} (saved for {model_id})")
+        save_threshold(model_id, threshold, focus_threshold, str(dataset), split)
+        assistant.settings = replace(settings, threshold=threshold, focus_threshold=focus_threshold)
+        click.echo(
+            f"Calibrated abstention threshold: {threshold}, focus threshold: {focus_threshold} "
+            f"(saved for {model_id})"
+        )
     per_mode = {m: evaluation.run_mode(assistant, items, m, progress=True) for m in modes}
     summary = {
         "dataset": str(dataset),
         "split": split,
         "questions": len(items),
         "threshold": assistant.settings.threshold,
+        "focus_threshold": assistant.settings.focus_threshold,
         "top_k": assistant.settings.top_k,
         "build_seconds": assistant.index.manifest.get("build_seconds"),
         "modes": {m: evaluation.metrics(r, assistant.settings.top_k) for m, r in per_mode.items()},
@@ -326,20 +353,24 @@ def _eval_beir(
         assistant = Assistant.load(
             Path(tmp) / "corpus",
             Path(tmp) / "index",
-            replace(settings, threshold=-1.0),
+            replace(settings, threshold=-1.0, focus_threshold=-1.0),
             embedder=embedder,
             rebuild=False,
         )
         per_mode = {m: evaluation.run_beir(assistant, beir, names, m, progress=True) for m in modes}
     for results in per_mode.values():
         for r in results:
-            r["status"] = "answered" if (r["relevance"] or 0) >= settings.threshold else "not_found"
+            refused = (r["relevance"] or 0) < settings.threshold or (
+                r["focus_relevance"] is not None and r["focus_relevance"] < settings.focus_threshold
+            )
+            r["status"] = "not_found" if refused else "answered"
     summary = {
         "dataset": str(folder),
         "split": split,
         "questions": len(beir.queries),
         "documents": len(beir.docs),
         "threshold": settings.threshold,
+        "focus_threshold": settings.focus_threshold,
         "top_k": 10,
         "build_seconds": manifest["build_seconds"],
         "modes": {m: evaluation.beir_metrics(r, beir.qrels) for m, r in per_mode.items()},

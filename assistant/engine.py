@@ -23,8 +23,9 @@ from .errors import (
     SettingsError,
 )
 from .expansion import word_model
+from .focus import focus_text
 from .question import check, is_chitchat
-from .retrieval import DEFAULT_MODE, MODES, search
+from .retrieval import DEFAULT_MODE, MODES, best_sentences, search
 from .settings import Settings
 from .store import Index, build_index, load_index
 
@@ -70,6 +71,11 @@ def _expansion_on(settings: Settings) -> bool:
     return settings.query_expansion and os.environ.get("VERBATIM_EXPANSION") != "0"
 
 
+def _focus_on(settings: Settings) -> bool:
+    """The focus check is on unless the settings or VERBATIM_FOCUS=0 turn it off."""
+    return settings.focus_check and os.environ.get("VERBATIM_FOCUS") != "0"
+
+
 def _writable(index_dir: Path) -> bool:
     target = index_dir if index_dir.exists() else index_dir.parent
     return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
@@ -96,6 +102,7 @@ class Assistant:
         self.settings = settings
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
+        self._topic: dict[float, frozenset[str]] = {}
 
     @classmethod
     def load(
@@ -175,13 +182,35 @@ class Assistant:
                 todo.append(i)
         if todo:
             texts = [checked[i].text for i in todo]
+            focus = self._focus_texts(texts)
+            extra = [f for f in focus if f is not None]
             started = time.perf_counter()
-            vectors = self.embedder.encode(texts)
+            vectors = self.embedder.encode(texts + extra)  # one batch: questions, then foci
             embed_ms = (time.perf_counter() - started) * 1000 / len(todo)
+            focus_vectors = iter(vectors[len(texts) :])
             expansions = self._expansions(texts, mode)
-            for i, vector, expansion in zip(todo, vectors, expansions):
-                answers[i] = self._answer(checked[i].text, vector, k, mode, embed_ms, expansion)
+            for i, vector, expansion, f in zip(todo, vectors, expansions, focus):
+                focus_vector = next(focus_vectors) if f is not None else None
+                answers[i] = self._answer(
+                    checked[i].text, vector, k, mode, embed_ms, expansion, focus_vector
+                )
         return [a for a in answers if a is not None]
+
+    def topic(self) -> frozenset[str]:
+        """The corpus's topic words (BM25 stems in more than `topic_share` of the passages)."""
+        share = self.settings.topic_share
+        if share not in self._topic:
+            self._topic[share] = self.index.lexical.common_stems(share)
+        return self._topic[share]
+
+    def _focus_texts(self, questions: list[str]) -> list[str | None]:
+        """Each question's focus text (focus.py), or None when there is nothing to check."""
+        if not _focus_on(self.settings):
+            return [None] * len(questions)
+        topic = self.topic()
+        vocabulary = self.index.vocabulary
+        stopwords = vocabulary.stopwords if vocabulary is not None else frozenset()
+        return [focus_text(q, topic, stopwords) for q in questions]
 
     def _expansions(self, questions: list[str], mode: str) -> list[dict[str, float] | None]:
         """The expanded BM25 query of each question (expansion.py), or None when off."""
@@ -204,6 +233,7 @@ class Assistant:
         mode: str,
         embed_ms: float,
         expansion: dict[str, float] | None = None,
+        focus_vector: np.ndarray | None = None,
     ) -> Answer:
         started = time.perf_counter()
         hits = search(
@@ -218,6 +248,13 @@ class Assistant:
         relevance = max((h.relevance for h in hits), default=None)
         threshold = self.settings.threshold
         shown = [h for h in hits[:k] if h.relevance >= threshold]
+        focus = None
+        if focus_vector is not None and hits:
+            # The rest of the question must match some candidate sentence too (focus.py).
+            best = best_sentences(self.index, [h.row for h in hits], focus_vector)
+            focus = max(cosine for cosine, _ in best.values())
+            if focus < self.settings.focus_threshold:
+                shown = []
         quotes = []
         for number, hit in enumerate(shown, start=1):
             p = self.index.passages[hit.row]
@@ -245,5 +282,6 @@ class Assistant:
         return replace(
             answer,
             relevance=None if relevance is None else round(relevance, 6),
+            focus_relevance=None if focus is None else round(focus, 6),
             timings=timings,
         )

@@ -129,6 +129,7 @@ def _result(
         "mode": mode,
         "status": answer.status,
         "relevance": answer.relevance,
+        "focus_relevance": answer.focus_relevance,
         "gold": gold,
         "gold_rank": next((i for i, p in enumerate(passages, start=1) if p["hit"]), None),
         "latency_ms": round(latency, 3),
@@ -269,6 +270,46 @@ def calibrate(results: Sequence[dict[str, Any]], off_topic_target: float = 0.95)
     if not above:
         return round(must_refuse + 1e-4, 4)
     return round((must_refuse + above[0]) / 2, 4)
+
+
+#: The share of answerable calibration questions the focus check may refuse. None: a real
+#: question refused costs more than an uncovered one answered with the nearest quotes, and the
+#: quality target allows 5 % false `not_found` in all (docs/quality.md shows both choices).
+FOCUS_FALSE_REFUSALS = 0.0
+
+
+def calibrate_focus(
+    results: Sequence[dict[str, Any]],
+    threshold: float,
+    false_refusals: float = FOCUS_FALSE_REFUSALS,
+) -> float:
+    """The focus threshold (focus.py): as high as it can be while refusing at most
+    `false_refusals` of the answerable questions that pass the relevance `threshold`, placed
+    halfway between the lowest answerable focus it keeps and the value below it (an answerable
+    one it gives up, or an uncovered question it refuses). -1 (refuse nothing) when no
+    question has a focus."""
+    answerable = [r for r in results if r["answerable"]]
+    kept = sorted(
+        r["focus_relevance"]
+        for r in answerable
+        if r["focus_relevance"] is not None and (r["relevance"] or 0.0) >= threshold
+    )
+    if not kept:
+        return -1.0
+    allowed = int(math.floor(false_refusals * len(answerable)))
+    if allowed >= len(kept):
+        return round(kept[-1] + 1e-4, 4)
+    lowest_kept = kept[allowed]
+    below = kept[:allowed] + [
+        r["focus_relevance"]
+        for r in results
+        if r["kind"] == "not_covered"
+        and r["focus_relevance"] is not None
+        and r["focus_relevance"] < lowest_kept
+    ]
+    if not below:
+        return round(lowest_kept - 1e-4, 4)
+    return round((max(below) + lowest_kept) / 2, 4)
 
 
 def find_span(documents: dict[str, str], phrase: str) -> tuple[str, int, int]:

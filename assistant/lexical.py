@@ -108,6 +108,15 @@ class LexicalIndex:
         docs = self.model.scores["indices"][positions]
         return np.bincount(docs, weights=contributions, minlength=num_docs).astype(np.float32)
 
+    def common_stems(self, share: float) -> frozenset[str]:
+        """The stems found in more than `share` of the passages (the corpus's topic words), read
+        off the index's token x document matrix: a stem's column holds one entry per passage."""
+        num_docs = int(self.model.scores["num_docs"])
+        indptr = np.asarray(self.model.scores["indptr"])
+        counts = np.diff(indptr)
+        by_id = {i: t for t, i in self.model.vocab_dict.items()}
+        return frozenset(by_id[i] for i in np.nonzero(counts > share * num_docs)[0] if i in by_id)
+
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), allow_pickle=False, show_progress=False)
 

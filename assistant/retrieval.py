@@ -39,7 +39,7 @@ class Hit:
     highlight: tuple[int, int]  # offsets of the best-matching sentence
 
 
-def _best_sentences(
+def best_sentences(
     index: Index, rows: list[int], query_vector: np.ndarray
 ) -> dict[int, tuple[float, int]]:
     """For each candidate row: (cosine of its best sentence, that sentence's number), in one
@@ -90,7 +90,7 @@ def search(
     for r in rows:
         if r not in passage_cos:
             passage_cos[r] = float(index.dense.index.reconstruct(r) @ query_vector)
-    best = _best_sentences(index, rows, query_vector)
+    best = best_sentences(index, rows, query_vector)
 
     ids = {r: index.passages[r].id for r in rows}
 

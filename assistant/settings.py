@@ -34,32 +34,43 @@ CHUNKING_VERSION = 2
 BUILD_FIELDS = ("model", "max_passage_chars", "embed_section")
 
 
-def calibrated_threshold(model: str) -> float:
-    """The abstention threshold calibrated for `model` (see `assistant eval --calibrate`)."""
+def calibrated_threshold(model: str, key: str = "threshold") -> float:
+    """An abstention threshold calibrated for `model` (see `assistant eval --calibrate`):
+    `threshold` (relevance) or `focus_threshold` (focus.py; -1, which refuses nothing, if never
+    calibrated)."""
     try:
         table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         table = {}
     entry = table.get(model) or table.get(DEFAULT_MODEL)
     if entry is None:
-        return 0.35
-    if model not in table:
+        return 0.35 if key == "threshold" else -1.0
+    if key not in entry:
+        return -1.0
+    if model not in table and key == "threshold":
         log.warning(
             "no abstention threshold calibrated for model %r; using the one for %r. "
             "Run `assistant eval eval/questions.jsonl --calibrate` to calibrate it.",
             model,
             DEFAULT_MODEL,
         )
-    return float(entry["threshold"])
+    return float(entry[key])
 
 
-def save_threshold(model: str, threshold: float, dataset: str, split: str | None) -> None:
-    """Record a calibrated threshold for `model` in the package's calibration file."""
+def save_threshold(
+    model: str, threshold: float, focus_threshold: float, dataset: str, split: str | None
+) -> None:
+    """Record the calibrated thresholds for `model` in the package's calibration file."""
     try:
         table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         table = {}
-    table[model] = {"threshold": threshold, "dataset": dataset, "split": split}
+    table[model] = {
+        "threshold": threshold,
+        "focus_threshold": focus_threshold,
+        "dataset": dataset,
+        "split": split,
+    }
     CALIBRATION_FILE.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
 
 
@@ -80,6 +91,12 @@ class Settings:
     rerank_weights: tuple[float, float, float] = (1.0, 0.5, 0.4)
     # Relevance below this (max cosine of the question with a passage or sentence) means not_found.
     threshold: float = None  # type: ignore[assignment]  # None: the calibrated value
+    # Focus check (focus.py): words in more than `topic_share` of the passages are the corpus's
+    # topic; when the rest of the question matches no candidate sentence at `focus_threshold`
+    # (cosine; None: the calibrated value), the answer is not_found.
+    focus_check: bool = True
+    topic_share: float = 0.35
+    focus_threshold: float = None  # type: ignore[assignment]
     max_question_chars: int = 1000
     # Query expansion in the `rerank` mode (expansion.py): corpus words at least this similar
     # to a question word join the BM25 query, at most `expansion_terms` per question word.
@@ -123,6 +140,22 @@ class Settings:
         if not isinstance(self.expansion_terms, int) or not 0 <= self.expansion_terms <= 100:
             raise SettingsError(
                 f"expansion_terms must be an integer from 0 to 100, got {self.expansion_terms!r}"
+            )
+        if not isinstance(self.focus_check, bool):
+            raise SettingsError(f"focus_check must be true or false, got {self.focus_check!r}")
+        if not isinstance(self.topic_share, (int, float)) or not 0.0 < self.topic_share <= 1.0:
+            raise SettingsError(
+                f"topic_share must be a number above 0 and at most 1, got {self.topic_share!r}"
+            )
+        if self.focus_threshold is None:
+            object.__setattr__(
+                self, "focus_threshold", calibrated_threshold(self.model, "focus_threshold")
+            )
+        if not isinstance(self.focus_threshold, (int, float)) or not (
+            -1.0 <= self.focus_threshold <= 1.0
+        ):
+            raise SettingsError(
+                f"focus_threshold must be a number from -1 to 1, got {self.focus_threshold!r}"
             )
         if self.threshold is None:
             object.__setattr__(self, "threshold", calibrated_threshold(self.model))

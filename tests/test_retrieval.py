@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from assistant.retrieval import MODES, _best_sentences, search
+from assistant.retrieval import MODES, best_sentences, search
 
 
-def test_best_sentences_match_a_plain_loop(real_assistant):
+def testbest_sentences_match_a_plain_loop(real_assistant):
     index = real_assistant.index
     rng = np.random.default_rng(0)
     rows = list(range(len(index.passages)))
@@ -13,7 +13,7 @@ def test_best_sentences_match_a_plain_loop(real_assistant):
         query = rng.normal(size=index.dense.dimension).astype(np.float32)
         query /= np.linalg.norm(query)
         subset = sorted(rng.choice(rows, size=7, replace=False).tolist())
-        got = _best_sentences(index, subset, query)
+        got = best_sentences(index, subset, query)
         for r in subset:
             lo, hi = int(index.sentence_offsets[r]), int(index.sentence_offsets[r + 1])
             sims = index.sentence_vectors[lo:hi] @ query
