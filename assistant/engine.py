@@ -182,7 +182,7 @@ class Assistant:
                 todo.append(i)
         if todo:
             texts = [checked[i].text for i in todo]
-            focus = self._focus_texts(texts)
+            focus = self.focus_texts(texts)
             extra = [f for f in focus if f is not None]
             started = time.perf_counter()
             vectors = self.embedder.encode(texts + extra)  # one batch: questions, then foci
@@ -203,7 +203,7 @@ class Assistant:
             self._topic[share] = self.index.lexical.common_stems(share)
         return self._topic[share]
 
-    def _focus_texts(self, questions: list[str]) -> list[str | None]:
+    def focus_texts(self, questions: list[str]) -> list[str | None]:
         """Each question's focus text (focus.py), or None when there is nothing to check."""
         if not _focus_on(self.settings):
             return [None] * len(questions)

@@ -38,7 +38,8 @@ def write_markdown(path: Path, summary: dict[str, Any]) -> None:
         f"# Evaluation: {summary['dataset']}",
         "",
         f"Split: {summary['split'] or 'all'}; questions: {summary['questions']}; "
-        f"threshold: {summary['threshold']}; top-k: {summary['top_k']}; "
+        f"threshold: {summary['threshold']}; "
+        f"focus threshold: {summary.get('focus_threshold')}; top-k: {summary['top_k']}; "
         f"index build: {summary['build_seconds']} s.",
         "",
         "| metric | " + " | ".join(modes) + " |",
@@ -54,7 +55,12 @@ def write_markdown(path: Path, summary: dict[str, Any]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_plots(out: Path, per_mode: dict[str, list[dict[str, Any]]], threshold: float) -> None:
+def write_plots(
+    out: Path,
+    per_mode: dict[str, list[dict[str, Any]]],
+    threshold: float,
+    focus_threshold: float | None = None,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -82,20 +88,29 @@ def write_plots(out: Path, per_mode: dict[str, list[dict[str, Any]]], threshold:
     fig.savefig(out / "hit_at_k.png", dpi=120)
     plt.close(fig)
 
+    # Both abstention signals (the same in every mode), each with its threshold: relevance for
+    # every question, the focus cosine for the questions that have a focus (focus.py).
     results = next(iter(per_mode.values()))
-    fig, ax = plt.subplots(figsize=(6, 4))
-    groups = {
-        "answerable": [
-            r["relevance"] for r in results if r["answerable"] and r["relevance"] is not None
-        ],
-        "unanswerable": [
-            r["relevance"] for r in results if not r["answerable"] and r["relevance"] is not None
-        ],
-    }
-    ax.hist(list(groups.values()), bins=20, label=list(groups), alpha=0.8)
-    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold}")
-    ax.set(xlabel="relevance (best cosine)", ylabel="questions", title="Abstention scores")
-    ax.legend()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    panels = (
+        ("relevance", threshold, "relevance (best cosine of the question)", "Relevance"),
+        ("focus_relevance", focus_threshold, "focus relevance (best sentence cosine)", "Focus"),
+    )
+    for ax, (key, line, xlabel, title) in zip(axes, panels):
+        groups = {
+            "answerable": [r.get(key) for r in results if r["answerable"]],
+            "off-topic": [r.get(key) for r in results if r["kind"] == "off_topic"],
+            "not covered": [r.get(key) for r in results if r["kind"] == "not_covered"],
+        }
+        groups = {k: [v for v in vs if v is not None] for k, vs in groups.items()}
+        groups = {k: vs for k, vs in groups.items() if vs}
+        if groups:
+            ax.hist(list(groups.values()), bins=20, label=list(groups), alpha=0.8)
+        if line is not None and line > -1.0:
+            ax.axvline(line, color="black", linestyle="--", label=f"threshold {line}")
+        ax.set(xlabel=xlabel, ylabel="questions", title=f"Abstention: {title}")
+        if groups:
+            ax.legend()
     fig.tight_layout()
     fig.savefig(out / "scores.png", dpi=120)
     plt.close(fig)
@@ -113,4 +128,4 @@ def write_outputs(
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     for mode, results in per_mode.items():
         write_trec_run(out / f"run.{mode}.trec", results, tag=mode)
-    write_plots(out, per_mode, summary["threshold"])
+    write_plots(out, per_mode, summary["threshold"], summary.get("focus_threshold"))

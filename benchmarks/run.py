@@ -3,7 +3,8 @@
     python benchmarks/run.py            # full (~5 min on 2 cores)
     python benchmarks/run.py --quick    # fewer repeats and a smaller build (~2 min)
 
-(a) floor: encoding one question, sentence-transformers vs the ONNX encoder
+(a) floor: encoding one question, sentence-transformers vs the ONNX encoder; and what an
+    answer encodes, the question with its focus text (assistant/focus.py) in one batch
 (b) warm `Assistant.ask` p50/p95 over eval/questions.jsonl (each encoder), timed alternately
     with (a) question by question, 3 rounds, so the ratio compares like with like
 (c) batch: `assistant ask --json` with every question on stdin, questions/s (a subprocess),
@@ -173,17 +174,28 @@ def main(argv: list[str] | None = None) -> int:
         for q in qs[:5]:
             embedder.encode([q])
             assistant.ask(q)
-        enc_ms, ask_ms = [], []
+        # What the answer itself encodes: the question and, when it has one, its focus text
+        # (assistant/focus.py), in one batch.
+        needed = {q: [q, *[f for f in assistant.focus_texts([q]) if f]] for q in qs}
+        enc_ms, need_ms, ask_ms = [], [], []
         for _ in range(3 if not args.quick else 1):
             for q in qs:
                 enc_ms += timed(lambda q=q, e=embedder: e.encode([q]), 1)
+                need_ms += timed(lambda t=needed[q], e=embedder: e.encode(t), 1)
                 ask_ms += timed(lambda q=q, a=assistant: a.ask(q), 1)
-        floor[name] = {"p50_ms": pct(enc_ms, 50), "p95_ms": pct(enc_ms, 95)}
+        floor[name] = {
+            "p50_ms": pct(enc_ms, 50),
+            "p95_ms": pct(enc_ms, 95),
+            "with_focus_p50_ms": pct(need_ms, 50),
+            "with_focus_p95_ms": pct(need_ms, 95),
+            "questions_with_focus": sum(len(v) > 1 for v in needed.values()),
+        }
         warm[name] = {
             "p50_ms": pct(ask_ms, 50),
             "p95_ms": pct(ask_ms, 95),
             "questions": len(qs),
             "ratio_p50_to_floor": round(pct(ask_ms, 50) / pct(enc_ms, 50), 2),
+            "ratio_p50_to_floor_with_focus": round(pct(ask_ms, 50) / pct(need_ms, 50), 2),
         }
         rows.append(
             (
@@ -194,10 +206,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append(
             (
+                "a2 floor: encode question + focus",
+                name,
+                f"p50 {pct(need_ms, 50)} ms, p95 {pct(need_ms, 95)} ms "
+                f"({floor[name]['questions_with_focus']} of {len(qs)} have a focus)",
+            )
+        )
+        rows.append(
+            (
                 "b warm Assistant.ask",
                 name,
                 f"p50 {pct(ask_ms, 50)} ms, p95 {pct(ask_ms, 95)} ms "
-                f"({warm[name]['ratio_p50_to_floor']} x floor)",
+                f"({warm[name]['ratio_p50_to_floor']} x floor, "
+                f"{warm[name]['ratio_p50_to_floor_with_focus']} x question + focus)",
             )
         )
     result["floor"] = floor

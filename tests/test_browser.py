@@ -244,10 +244,18 @@ def _injection_corpus(folder: Path) -> None:
 
 
 def test_markup_in_question_and_corpus_is_inert(browser, real_embedder, tmp_path):
-    from assistant import Assistant
+    from assistant import Assistant, Settings
 
     _injection_corpus(tmp_path / "corpus")
-    hostile = Assistant.load(tmp_path / "corpus", tmp_path / "index", embedder=real_embedder)
+    # This corpus is nine copies of one sentence, so every word but the markup is its topic and
+    # the question's focus (focus.py) would be the markup alone, which is refused. What is
+    # tested here is how answers render, so the focus check is off.
+    hostile = Assistant.load(
+        tmp_path / "corpus",
+        tmp_path / "index",
+        Settings(focus_check=False),
+        embedder=real_embedder,
+    )
     demo, port = serve(hostile)
     try:
         page, requests = open_chat(browser, port)

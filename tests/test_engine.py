@@ -104,11 +104,24 @@ def test_batch_equals_single(real_assistant):
     assert [a.to_dict() for a in batch] == [real_assistant.ask(q).to_dict() for q in questions]
 
 
+# Words of the corpus's topic mixed with others, so the focus check (focus.py) runs too.
+TOPICAL = st.lists(
+    st.one_of(
+        st.sampled_from(["milia", "Milia's", "secondary", "skin", "your", "can", "you", "have"]),
+        st.sampled_from(["women", "bumps", "nose", "retinol", "?", "!", "…", "don't", "ΣΚΙΝ"]),
+        st.text(max_size=12),
+    ),
+    max_size=12,
+).map(" ".join)
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(codec="utf-8"), max_size=50))
+    st.one_of(
+        st.text(max_size=300), st.text(alphabet=st.characters(codec="utf-8"), max_size=50), TOPICAL
+    )
 )
 def test_any_question_gives_a_well_formed_verbatim_answer(real_assistant, question):
     answer = real_assistant.ask(question)
@@ -117,3 +130,7 @@ def test_any_question_gives_a_well_formed_verbatim_answer(real_assistant, questi
     assert_verbatim(real_assistant, answer)
     if answer.status != "answered":
         assert answer.passages == ()
+    if answer.focus_relevance is not None:
+        assert -1.0 <= answer.focus_relevance <= 1.0
+        if answer.status == "answered":
+            assert answer.focus_relevance >= real_assistant.settings.focus_threshold
