@@ -230,6 +230,10 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
         )
         out.update({k: round(float(v), 4) for k, v in scores.items()})
         out.update(_answered_metrics(answerable))
+        # hit@1 per kind of question ("hit@1:lay"): where a mode wins or loses.
+        for kind in sorted({r["kind"] for r in answerable if r["kind"]}):
+            group = [r for r in answerable if r["kind"] == kind]
+            out[f"hit@1:{kind}"] = round(float(np.mean([r["gold_rank"] == 1 for r in group])), 4)
     if unanswerable:
         for kind in ("off_topic", "not_covered"):
             group = [r for r in unanswerable if r["kind"] == kind]

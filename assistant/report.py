@@ -45,7 +45,8 @@ def write_markdown(path: Path, summary: dict[str, Any]) -> None:
         "| metric | " + " | ".join(modes) + " |",
         "| --- | " + " | ".join("---" for _ in modes) + " |",
     ]
-    for column in REPORT_COLUMNS:
+    by_kind = sorted({k for m in modes.values() for k in m if k.startswith("hit@1:")})
+    for column in (*REPORT_COLUMNS, *by_kind):
         values = [modes[m].get(column) for m in modes]
         if all(v is None for v in values):
             continue

@@ -47,6 +47,18 @@ def test_metrics_on_hand_made_results():
     assert m["latency_p50_ms"] == 10.0
 
 
+def test_hit_at_1_per_kind_of_question():
+    results = [
+        _result("a", True, "answered", ranks_hit=(1,), kind="direct"),
+        _result("b", True, "answered", ranks_hit=(2,), kind="lay"),
+        _result("c", True, "answered", ranks_hit=(1,), kind="lay"),
+        _result("d", False, "not_found", kind="off_topic"),
+    ]
+    m = metrics(results)
+    assert m["hit@1:direct"] == 1.0 and m["hit@1:lay"] == 0.5
+    assert not any(k.startswith("hit@1:off") for k in m)
+
+
 def test_missed_gold_counts_against_recall():
     m = metrics(
         [
@@ -117,6 +129,8 @@ def test_eval_command_writes_its_outputs(tmp_path):
     assert set(summary["modes"]) == {"bm25", "rerank"}
     assert summary["modes"]["rerank"]["hit@3"] == 1.0
     assert summary["modes"]["rerank"]["off_topic_not_found"] == 1.0
+    assert "focus_threshold" in summary
+    assert all(("focus_relevance" in r) for r in map(json.loads, (out / "results.jsonl").open()))
     for name in ("report.md", "run.bm25.trec", "run.rerank.trec", "hit_at_k.png", "scores.png"):
         assert (out / name).stat().st_size > 0
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
