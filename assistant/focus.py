@@ -23,23 +23,50 @@ from .lexical import stem, words
 
 _WORD = re.compile(r"\w+")
 
+#: Words that say nothing about what is asked: greetings, thanks, pleas, request verbs and
+#: worry ("hi! what are milia?", "tell me about milia", "what are milia??? pls help, i'm
+#: worried"). Like stop words they are the same for every corpus; unlike stop words they are
+#: also left out of the focus text, so "thanks" cannot pull the focus away from the question.
+# fmt: off
+FILLER = frozenset((
+    "hi", "hello", "hey", "hiya", "yo", "greetings",                            # greetings
+    "thanks", "thank", "thx", "ty", "cheers",                                  # thanks
+    "please", "pls", "plz", "kindly", "lol", "ok", "okay", "hmm", "um",        # pleas, fillers
+    "tell", "explain", "know", "wondering", "wonder", "question", "questions",  # requests
+    "info", "information", "help",
+    "worried", "worry", "worrying", "scared", "afraid", "concerned", "anxious",  # worry
+))
+# fmt: on
+
 
 def focus_text(
     question: str, topic: Collection[str], stopwords: Collection[str] = ()
 ) -> str | None:
-    """The question without its topic words, or None when it has no topic word or no content
-    word (one that is not in `stopwords` or bm25s' stop words) would remain.
+    """The question without its topic words (and `FILLER`), or None when it has no topic word
+    or no content word would remain (one of 3 or more characters, not a stop word: not in
+    `stopwords`, nor bm25s' list).
 
     >>> focus_text("is milia more common in women than men?", {"milia"})
     'is more common in women than men?'
-    >>> focus_text("What are milia?", {"milia"}, {"what", "are"}) is None
+    >>> focus_text("hi! What are milia? <br>", {"milia"}, {"what", "are"}) is None
     True
     """
     if not topic:
         return None
-    kept = _WORD.sub(lambda m: "" if stem(m.group().lower()) in topic else m.group(), question)
-    if not [w for w in words([kept])[0] if w not in stopwords]:  # all topic: nothing to check
-        return None
-    if kept == question:
+    has_topic = False
+
+    def drop(m: re.Match[str]) -> str:
+        nonlocal has_topic
+        word = m.group().lower()
+        if stem(word) in topic:
+            has_topic = True
+            return ""
+        return "" if word in FILLER else m.group()
+
+    kept = _WORD.sub(drop, question)
+    if not has_topic:
         return None  # no topic word in it: the relevance threshold already judged all of it
+    content = [w for w in words([kept])[0] if len(w) >= 3 and w not in stopwords]
+    if not content:
+        return None  # only topic and function words: nothing beyond the topic to check
     return " ".join(kept.split())

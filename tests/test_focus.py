@@ -10,7 +10,7 @@ from assistant.focus import focus_text
 from assistant.lexical import LexicalIndex
 
 TOPIC = frozenset({"milia", "skin", "secondari"})
-STOP = frozenset({"what", "are", "is", "the", "do", "does", "in", "than"})
+STOP = frozenset({"what", "are", "is", "the", "do", "does", "in", "than", "about", "me", "im"})
 
 
 def test_topic_words_are_taken_out_and_the_rest_kept_as_typed():
@@ -23,10 +23,24 @@ def test_topic_words_are_taken_out_and_the_rest_kept_as_typed():
 
 @pytest.mark.parametrize(
     "question",
-    ["What are milia?", "what is secondary milia", "milia skin milia", "How do I bake bread?"],
+    [
+        "What are milia?",
+        "what is secondary milia",
+        "milia skin milia",
+        "How do I bake bread?",
+        "hi! what are milia? thanks",
+        "tell me about milia",
+        "What are milia? <br>",
+        "what are milia??? pls help, im worried",
+    ],
 )
 def test_no_focus_when_the_question_is_all_topic_or_has_no_topic_word(question):
     assert focus_text(question, TOPIC, STOP) is None
+
+
+def test_filler_words_are_left_out_of_the_focus():
+    assert focus_text("what causes milia? thanks!", TOPIC, STOP) == "what causes ? !"
+    assert focus_text("Hi, does retinol help milia?", TOPIC, STOP) == ", does retinol ?"
 
 
 def test_no_topic_means_no_focus():
@@ -101,6 +115,10 @@ def test_uncovered_questions_about_the_topic_are_not_found(real_assistant, quest
         "can you get these white bumps on your nose too?",
         "Can dermabrasion cause secondary milia?",
         "What are milia?",
+        "hi! what are milia? thanks",
+        "tell me about milia",
+        "what are milia??? pls help, im worried",
+        "What are milia? <br>",
     ],
 )
 def test_covered_questions_pass_the_focus_check(real_assistant, question):
