@@ -84,7 +84,7 @@ def test_focus_calibration_may_give_up_a_share_of_answerable_questions():
 @pytest.mark.parametrize(
     "question",
     [
-        "where does the word milia come from",
+        "What is the ICD-10 code for milia?",
         "does milia have anything to do with the stock market?",
     ],
 )
