@@ -276,9 +276,10 @@ def calibrate(results: Sequence[dict[str, Any]], off_topic_target: float = 0.95)
     return round((must_refuse + above[0]) / 2, 4)
 
 
-#: The share of answerable calibration questions the focus check may refuse. None: a real
-#: question refused costs more than an uncovered one answered with the nearest quotes, and the
-#: quality target allows 5 % false `not_found` in all (docs/quality.md shows both choices).
+#: The share of answerable calibration questions the focus check may refuse: none, because a
+#: real question refused costs more than an uncovered one answered with the nearest quotes, and
+#: the quality target allows 5 % false `not_found` in all (docs/quality.md shows the stricter
+#: choices and what they cost on held-out questions).
 FOCUS_FALSE_REFUSALS = 0.0
 
 

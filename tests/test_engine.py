@@ -1,8 +1,7 @@
 """The assistant as users get it: the committed index and the real packaged model."""
 
-from pathlib import Path
-
 import pytest
+from answer_checks import assert_not_found, assert_verbatim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,15 +10,6 @@ from assistant.errors import SettingsError
 from assistant.retrieval import MODES
 
 pytestmark = pytest.mark.model
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def assert_verbatim(assistant, answer):
-    for q in answer.passages:
-        text = (ROOT / "corpus" / q.source).read_text(encoding="utf-8")
-        assert q.text == text[q.start : q.end]
-        assert q.start <= q.highlight.start < q.highlight.end <= q.end
-        assert assistant.index.documents[q.source].text == text
 
 
 def test_steroid_question_is_answered_with_cited_quotes(real_assistant):
@@ -49,10 +39,7 @@ def test_steroid_question_is_answered_with_cited_quotes(real_assistant):
     ],
 )
 def test_off_topic_is_not_found(real_assistant, question):
-    answer = real_assistant.ask(question)
-    assert answer.status == "not_found"
-    assert answer.passages == ()
-    assert answer.answer == TEMPLATES["not_found"]
+    assert_not_found(real_assistant.ask(question))
 
 
 def test_lay_question_is_answered(real_assistant):

@@ -5,7 +5,7 @@ import numpy as np
 from assistant.retrieval import MODES, best_sentences, search
 
 
-def testbest_sentences_match_a_plain_loop(real_assistant):
+def test_best_sentences_match_a_plain_loop(real_assistant):
     index = real_assistant.index
     rng = np.random.default_rng(0)
     rows = list(range(len(index.passages)))
