@@ -12,6 +12,7 @@ quote (the article uses non-breaking spaces U+00A0 and curly apostrophes) or
 lengthen it until it is unique.
 
 Usage:  python eval/make_spans.py   (in the project's virtual environment)
+        python eval/make_spans.py eval/blind.src.jsonl eval/blind.jsonl   (the blind split)
 
 For a single phrase, `assistant span "exact phrase"` prints its span.
 """
@@ -30,7 +31,7 @@ OUT = ROOT / "eval" / "questions.jsonl"
 
 ANSWERABLE_KINDS = {"direct", "lay", "multi_sentence", "context"}
 UNANSWERABLE_KINDS = {"off_topic", "not_covered", "chitchat"}
-SPLITS = {"dev", "test"}
+SPLITS = {"dev", "test", "blind"}
 SRC_KEYS = {"id", "question", "answerable", "kind", "split", "quotes"}
 
 
@@ -55,7 +56,7 @@ def convert(item, text, lineno):
     if kind not in ANSWERABLE_KINDS | UNANSWERABLE_KINDS:
         fail(f"{qid}: unknown kind {kind!r}")
     if item["split"] not in SPLITS:
-        fail(f"{qid}: split must be 'dev' or 'test', got {item['split']!r}")
+        fail(f"{qid}: split must be one of {sorted(SPLITS)}, got {item['split']!r}")
     if item["answerable"] is not (kind in ANSWERABLE_KINDS):
         fail(f"{qid}: answerable={item['answerable']} does not fit kind {kind!r}")
     if item["answerable"] and not quotes:
@@ -78,9 +79,12 @@ def convert(item, text, lineno):
 
 
 def main():
+    if len(sys.argv) not in (1, 3):
+        fail("usage: python eval/make_spans.py [SOURCE.src.jsonl OUTPUT.jsonl]")
+    src, out = (Path(a).resolve() for a in sys.argv[1:]) if len(sys.argv) == 3 else (SRC, OUT)
     text = CORPUS.read_text(encoding="utf-8")
     rows, seen_ids, seen_questions = [], set(), set()
-    with SRC.open(encoding="utf-8") as f:
+    with src.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -94,10 +98,10 @@ def main():
             seen_questions.add(key)
             rows.append(row)
 
-    with OUT.open("w", encoding="utf-8") as f:
+    with out.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {len(rows)} questions to {OUT.relative_to(ROOT)}")
+    print(f"wrote {len(rows)} questions to {out}")
 
 
 if __name__ == "__main__":

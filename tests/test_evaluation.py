@@ -109,6 +109,22 @@ def test_project_eval_set_is_well_formed():
             assert 0 <= start < end <= len(text)
 
 
+def test_blind_split_is_well_formed_and_apart_from_the_dev_and_test_questions():
+    """eval/blind.jsonl (docs/evaluation.md, "The blind split"): sizes, exact quotes, new questions."""
+    items = load_dataset(ROOT / "eval" / "blind.jsonl")
+    assert {i.split for i in items} == {"blind"}
+    assert len({i.id for i in items}) == len(items)
+    kinds = [i.kind for i in items]
+    assert sum(i.answerable for i in items) >= 60 and kinds.count("lay") >= 30
+    assert kinds.count("not_covered") >= 20 and kinds.count("off_topic") >= 10
+    text = (ROOT / "corpus" / "secondary-milia.txt").read_text(encoding="utf-8")
+    for line in (ROOT / "eval" / "blind.jsonl").read_text(encoding="utf-8").splitlines():
+        for e in json.loads(line)["evidence"]:
+            assert text[e["start"] : e["end"]] == e["quote"]
+    old = {i.question.strip().lower() for i in load_dataset(ROOT / "eval" / "questions.jsonl")}
+    assert not old & {i.question.strip().lower() for i in items}
+
+
 @pytest.mark.model
 def test_eval_command_writes_its_outputs(tmp_path):
     out = tmp_path / "out"
