@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import Answer, Quote, Span, compose
+from .candidates import Store
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
 from .errors import (
@@ -27,7 +28,7 @@ from .focus import focus_text
 from .question import check, is_chitchat
 from .retrieval import DEFAULT_MODE, MODES, best_sentences, search
 from .settings import Settings
-from .store import Index, build_index, load_index
+from .store import build_index, load_index
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[
     return pick(corpus, "VERBATIM_CORPUS", "corpus"), pick(index, "VERBATIM_INDEX", "index")
 
 
-def query_embedder(settings: Settings, index: Index) -> Embedder:
+def query_embedder(settings: Settings, index: Store) -> Embedder:
     """The ONNX encoder saved with the index when there is one (no torch, so a fast start),
     else sentence-transformers. VERBATIM_ONNX=0 forces sentence-transformers."""
     if index.encoder_dir is not None and os.environ.get("VERBATIM_ONNX", "1") != "0":
@@ -91,7 +92,7 @@ class Assistant:
 
     def __init__(
         self,
-        index: Index,
+        index: Store,
         embedder: Embedder,
         settings: Settings,
         corpus_dir: Path,
@@ -148,9 +149,9 @@ class Assistant:
             # `ask` simply waits for this if it is not done yet.
             threading.Thread(target=word_model, name="verbatim-word-model", daemon=True).start()
         embedder = embedder or query_embedder(settings, loaded)
-        if embedder.dimension != loaded.dense.dimension:
+        if embedder.dimension != loaded.dimension:
             raise IndexStaleError(
-                f"the index has dimension {loaded.dense.dimension} but model "
+                f"the index has dimension {loaded.dimension} but model "
                 f"{embedder.model_id!r} gives {embedder.dimension}. Rebuild with `assistant build`."
             )
         return cls(loaded, embedder, settings, corpus_dir, index_dir)
@@ -200,7 +201,7 @@ class Assistant:
         """The corpus's topic words (BM25 stems in more than `topic_share` of the passages)."""
         share = self.settings.topic_share
         if share not in self._topic:
-            self._topic[share] = self.index.lexical.common_stems(share)
+            self._topic[share] = self.index.common_stems(share)
         return self._topic[share]
 
     def focus_texts(self, questions: list[str]) -> list[str | None]:
@@ -257,15 +258,14 @@ class Assistant:
                 shown = []
         quotes = []
         for number, hit in enumerate(shown, start=1):
-            p = self.index.passages[hit.row]
-            doc = self.index.documents[p.source]
+            p = self.index.passage(hit.row)
             quotes.append(
                 Quote(
                     number=number,
                     id=p.id,
-                    text=doc.text[p.start : p.end],
+                    text=self.index.quote_text(p),
                     source=p.source,
-                    title=doc.title,
+                    title=self.index.title(p.source),
                     section=p.section,
                     paragraph=p.paragraph,
                     start=p.start,

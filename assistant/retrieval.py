@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .candidates import Store
 from .fusion import ranked, reciprocal_rank_fusion
-from .store import Index
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 DEFAULT_MODE = "rerank"
@@ -33,24 +33,20 @@ CANDIDATES = 50
 
 @dataclass(frozen=True)
 class Hit:
-    row: int  # position in Index.passages
+    row: int  # passage number (Store.passage(row))
     score: float  # fused ranking score, higher is better
     relevance: float  # max(cosine with passage, cosine with its best sentence)
     highlight: tuple[int, int]  # offsets of the best-matching sentence
 
 
 def best_sentences(
-    index: Index, rows: list[int], query_vector: np.ndarray
+    index: Store, rows: list[int], query_vector: np.ndarray
 ) -> dict[int, tuple[float, int]]:
     """For each candidate row: (cosine of its best sentence, that sentence's number), in one
     matrix product over the candidates' sentences (the first best sentence wins a tie)."""
-    offsets = index.sentence_offsets
-    candidates = np.asarray(rows)
-    starts, ends = offsets[candidates], offsets[candidates + 1]
-    lengths = ends - starts
-    first = np.cumsum(lengths) - lengths  # where each candidate's sentences begin below
-    positions = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
-    sims = index.sentence_vectors[positions] @ query_vector
+    vectors, lengths = index.sentence_vectors_of(rows)
+    first = np.cumsum(lengths) - lengths  # where each candidate's sentences begin
+    sims = vectors @ query_vector
     owner = np.repeat(np.arange(len(rows)), lengths)
     order = np.lexsort((np.arange(len(sims)), -sims, owner))  # by candidate, best first
     top = order[first]
@@ -58,7 +54,7 @@ def best_sentences(
 
 
 def search(
-    index: Index,
+    index: Store,
     query_vector: np.ndarray,
     question: str,
     *,
@@ -72,53 +68,42 @@ def search(
     used by the `rerank` mode only."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    dense_hits = index.dense.search(query_vector, candidates)
-    if mode == "rerank" and expansion:
-        bm25 = index.lexical.weighted_scores(expansion)
-    else:
-        bm25 = index.lexical.scores(question)
-    if len(bm25) > candidates:  # partial selection: O(n) rather than sorting every passage
-        pool = np.argpartition(-bm25, candidates - 1)[:candidates]
-        pool = pool[np.lexsort((pool, -bm25[pool]))]
-    else:
-        pool = np.lexsort((np.arange(len(bm25)), -bm25))
-    top_bm25 = [int(r) for r in pool if bm25[r] > 0]
-    rows = sorted({r for r, _ in dense_hits} | set(top_bm25))
+    found = index.candidates(
+        query_vector, question, candidates, expansion if mode == "rerank" else None
+    )
+    rows = list(found.rows)
     if not rows:
         return []
-    passage_cos = dict(dense_hits)
-    for r in rows:
-        if r not in passage_cos:
-            passage_cos[r] = float(index.dense.index.reconstruct(r) @ query_vector)
+    passage_cos = found.cosine
+    bm25 = found.bm25_scores
+    top_bm25 = [r for r, _ in found.bm25]
     best = best_sentences(index, rows, query_vector)
 
-    ids = {r: index.passages[r].id for r in rows}
+    ids = {r: index.passage(r).id for r in rows}
 
     def order(key: dict[int, float]) -> list[str]:
         return [ids[r] for r in sorted(key, key=lambda r: (-key[r], ids[r]))]
 
     by_dense = order({r: passage_cos[r] for r in rows})
-    by_bm25 = order({r: float(bm25[r]) for r in top_bm25})
+    by_bm25 = order({r: bm25[r] for r in top_bm25})
     if mode == "bm25":
-        fused = {ids[r]: float(bm25[r]) for r in top_bm25}
+        fused = {ids[r]: bm25[r] for r in top_bm25}
     elif mode == "dense":
         fused = {ids[r]: passage_cos[r] for r in rows}
     elif mode == "hybrid":
         fused = reciprocal_rank_fusion([by_dense, by_bm25], k=rrf_k)
     else:
         w_dense, w_sentence, w_bm25 = rerank_weights
-        top = float(bm25.max()) if len(bm25) and bm25.max() > 0 else 1.0
+        top = found.bm25_top
         fused = {
-            ids[r]: w_dense * passage_cos[r]
-            + w_sentence * best[r][0]
-            + w_bm25 * float(bm25[r]) / top
+            ids[r]: w_dense * passage_cos[r] + w_sentence * best[r][0] + w_bm25 * bm25[r] / top
             for r in rows
         }
     row_of = {pid: r for r, pid in ids.items()}
     hits = []
     for pid, score in ranked(fused):
         r = row_of[pid]
-        passage = index.passages[r]
+        passage = index.passage(r)
         hits.append(
             Hit(
                 row=r,

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from .candidates import Candidates
 from .chunking import Passage, passages
 from .corpus import Document, corpus_hash, load_corpus
 from .dense import DenseIndex, IndexPlan
@@ -65,6 +67,65 @@ class Index:
     sentence_offsets: np.ndarray  # passage i's sentences are rows [offsets[i], offsets[i+1])
     encoder_dir: Path | None = None  # the verified ONNX query encoder, if the index has one
     vocabulary: Vocabulary | None = None  # corpus words for query expansion, if the index has it
+
+    # The store interface (candidates.Store) ---------------------------------------------------
+
+    @property
+    def dimension(self) -> int:
+        return self.dense.dimension
+
+    def candidates(
+        self,
+        query_vector: np.ndarray,
+        question: str,
+        n: int,
+        expansion: Mapping[str, float] | None = None,
+    ) -> Candidates:
+        dense_hits = self.dense.search(query_vector, n)
+        if expansion:
+            bm25 = self.lexical.weighted_scores(expansion)
+        else:
+            bm25 = self.lexical.scores(question)
+        if len(bm25) > n:  # partial selection: O(n) rather than sorting every passage
+            pool = np.argpartition(-bm25, n - 1)[:n]
+            pool = pool[np.lexsort((pool, -bm25[pool]))]
+        else:
+            pool = np.lexsort((np.arange(len(bm25)), -bm25))
+        top_bm25 = [int(r) for r in pool if bm25[r] > 0]
+        rows = sorted({r for r, _ in dense_hits} | set(top_bm25))
+        cosine = dict(dense_hits)
+        for r in rows:
+            if r not in cosine:
+                cosine[r] = float(self.dense.index.reconstruct(r) @ query_vector)
+        return Candidates(
+            rows=tuple(rows),
+            dense=tuple(dense_hits),
+            bm25=tuple((r, float(bm25[r])) for r in top_bm25),
+            cosine=cosine,
+            bm25_scores={r: float(bm25[r]) for r in rows},
+        )
+
+    def sentence_vectors_of(self, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        offsets = self.sentence_offsets
+        candidates = np.asarray(rows, dtype=np.int64)
+        starts, ends = offsets[candidates], offsets[candidates + 1]
+        lengths = ends - starts
+        first = np.cumsum(lengths) - lengths  # where each row's sentences begin in the result
+        positions = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
+        return self.sentence_vectors[positions], lengths
+
+    def passage(self, row: int) -> Passage:
+        return self.passages[row]
+
+    def quote_text(self, passage: Passage) -> str:
+        # Every passage was checked against its document when the index was loaded.
+        return self.documents[passage.source].text[passage.start : passage.end]
+
+    def title(self, source: str) -> str:
+        return self.documents[source].title
+
+    def common_stems(self, share: float) -> frozenset[str]:
+        return self.lexical.common_stems(share)
 
 
 def passage_embedding_text(passage: Passage, settings: Settings) -> str:
