@@ -1,6 +1,6 @@
 """Cold start of the web app: process start to the first answer through the `/ask` API.
 
-    python benchmarks/app_start.py [--runs 3]
+    python -m benchmarks.app_start [--runs 3]
 
 Starts `python app.py` on a free 127.0.0.1 port, polls the REST API (POST
 /gradio_api/call/ask, then the event stream) until an answer arrives, stops the server, and
@@ -17,12 +17,10 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks import RESULTS, ROOT
 
 
 def free_port() -> int:

@@ -1,8 +1,8 @@
 """A real build and real queries at scale: the model embeds every passage, nothing is synthetic
 but the corpus (real sentences recombined by make_corpus.py).
 
-    python benchmarks/big.py --passages 100000      # ~30-40 min on 2 cores
-    python benchmarks/big.py --passages 5000        # quick check (~2 min)
+    python -m benchmarks.big --passages 100000      # ~30-40 min on 2 cores
+    python -m benchmarks.big --passages 5000        # quick check (~2 min)
 
 Steps, each in its own process so memory is measured alone:
 1. make_corpus.py writes the corpus (documents of 50 paragraphs, 2-5 sentences each).
@@ -31,8 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks import RESULTS, ROOT
+
 BIN = Path(sys.executable).parent
 
 QUERY_SCRIPT = r"""
@@ -91,10 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp folder")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    sys.path.insert(0, str(ROOT))
-    from make_corpus import make_corpus, sentence_pool
-    from run import machine
+    from benchmarks.make_corpus import make_corpus, sentence_pool
+    from benchmarks.run import machine
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="verbatim-big-"))
     corpus, index = work / "corpus", work / "index"

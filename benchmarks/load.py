@@ -1,9 +1,9 @@
 """Load test of the browser app's REST API, with every answer checked against the corpus.
 
-    python benchmarks/load.py                  # 20 users for 60 s (launches `python app.py`)
-    python benchmarks/load.py --quick          # 20 users for 10 s
-    python benchmarks/load.py --overload       # 150 callers at once: the queue turns some away
-    python benchmarks/load.py --url http://127.0.0.1:7860 --users 8 --seconds 30
+    python -m benchmarks.load                  # 20 users for 60 s (launches `python app.py`)
+    python -m benchmarks.load --quick          # 20 users for 10 s
+    python -m benchmarks.load --overload       # 150 callers at once: the queue turns some away
+    python -m benchmarks.load --url http://127.0.0.1:7860 --users 8 --seconds 30
 
 Each simulated user loops: POST /gradio_api/call/ask {"data": [question, k]}, then reads the
 server-sent result from GET /gradio_api/call/ask/{event_id}. Questions are a realistic mix:
@@ -39,8 +39,8 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks import RESULTS, ROOT
+
 STATUSES = ("answered", "not_found", "chitchat", "invalid")
 
 LAY = [

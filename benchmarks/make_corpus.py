@@ -6,7 +6,7 @@ are recombined at random (seeded, so runs are reproducible) into documents shape
 a title line, short heading lines, paragraphs of 2-5 sentences. Each paragraph becomes one
 passage, so `--passages 100000` gives about 100,000 passages.
 
-    python benchmarks/make_corpus.py --passages 100000 --out /tmp/big-corpus
+    python -m benchmarks.make_corpus --passages 100000 --out /tmp/big-corpus
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import ROOT
+
 SEED = ROOT / "corpus" / "secondary-milia.txt"
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 PROSE = re.compile(r"^[A-Z][A-Za-z0-9 ,;:'’()\-–%/]+[.!?]$")

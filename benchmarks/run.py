@@ -1,7 +1,7 @@
 """Speed benchmarks of the assistant, printed as a table and written to benchmarks/results/.
 
-    python benchmarks/run.py            # full (~5 min on 2 cores)
-    python benchmarks/run.py --quick    # fewer repeats and a smaller build (~2 min)
+    python -m benchmarks.run            # full (~5 min on 2 cores)
+    python -m benchmarks.run --quick    # fewer repeats and a smaller build (~2 min)
 
 (a) floor: encoding one question, sentence-transformers vs the ONNX encoder; and what an
     answer encodes, the question with its focus text (assistant/focus.py) in one batch
@@ -31,9 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks import RESULTS, ROOT
+
 BIN = Path(sys.executable).parent
 ENCODER = Path(tempfile.gettempdir()) / "verbatim-encoder-fp32"
 QUESTION = "Can steroid creams make milia worse?"
@@ -286,12 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("d cold start, process wall time", name, f"{value} s (median of {repeats})"))
 
     # (e) build throughput vs raw encoding
-    from make_corpus import make_corpus
-
     from assistant.chunking import passages
     from assistant.corpus import load_corpus
     from assistant.settings import Settings
     from assistant.store import build_index, passage_embedding_text
+    from benchmarks.make_corpus import make_corpus
 
     build = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -354,5 +352,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     sys.exit(main())

@@ -6,8 +6,8 @@ make_corpus.py) plus Gaussian noise, normalised. So they live in the model's ani
 clustered region of the sphere, not uniformly on it (uniform vectors make ANN look worse than
 it is on text). Queries are fresh mixtures of the same kind.
 
-    python benchmarks/scale.py                      # 1k, 10k, 100k, 1M (about 20 min on 2 cores)
-    python benchmarks/scale.py --sizes 1000 10000   # quick
+    python -m benchmarks.scale                      # 1k, 10k, 100k, 1M (about 20 min on 2 cores)
+    python -m benchmarks.scale --sizes 1000 10000   # quick
 
 For each size: exact `flat` is the ground truth; `hnsw`/`hnsw_sq8` sweep efSearch and
 `ivf`/`ivf_sq8` sweep nprobe; each row is the cheapest setting with recall@10 >= 0.95 (or the
@@ -29,20 +29,16 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from assistant.dense import DenseIndex, IndexPlan
+from benchmarks import RESULTS, ROOT
 
-from assistant.dense import DenseIndex, IndexPlan  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
 K_RECALL = 10
 K_SEARCH = 50  # what retrieval asks the dense index for (retrieval.CANDIDATES)
 TARGET = 0.95
 
 
 def base_vectors(encoder: str | None) -> np.ndarray:
-    from make_corpus import sentence_pool
+    from benchmarks.make_corpus import sentence_pool
 
     lines = (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
     texts = sentence_pool() + [json.loads(x)["question"] for x in lines if x.strip()]

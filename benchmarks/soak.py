@@ -1,7 +1,7 @@
 """Soak test: moderate load for minutes, watching the server's memory.
 
-    python benchmarks/soak.py                        # 4 users for 5 minutes
-    python benchmarks/soak.py --users 4 --minutes 1  # shorter
+    python -m benchmarks.soak                        # 4 users for 5 minutes
+    python -m benchmarks.soak --users 4 --minutes 1  # shorter
 
 Launches `python app.py` on a free port, runs the same verified question mix as
 benchmarks/load.py and samples the server process's resident memory (psutil if installed, else
@@ -19,9 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from load import RESULTS, AppProcess, corpus_texts, machine, print_table, run_load  # noqa: E402
+from benchmarks.load import RESULTS, AppProcess, corpus_texts, machine, print_table, run_load
 
 
 def rss_mb(pid: int) -> float:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from paths import ROOT
 
 from assistant.answer import TEMPLATES
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def assert_verbatim(assistant, answer) -> None:

@@ -11,10 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "corpus" / "secondary-milia.txt"
-DATA = Path(__file__).resolve().parent / "data"
+from paths import ROOT, SEED
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

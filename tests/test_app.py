@@ -9,10 +9,10 @@ import importlib.util
 import json
 import logging
 import socket
-from pathlib import Path
 
 import httpx
 import pytest
+from paths import ROOT
 
 from assistant.answer import LABELS, TEMPLATES, escape_markdown
 
@@ -20,7 +20,6 @@ pytestmark = pytest.mark.server
 
 gradio_client = pytest.importorskip("gradio_client")
 
-ROOT = Path(__file__).resolve().parent.parent
 ON_TOPIC = "Can steroid creams make milia worse?"
 OFF_TOPIC = "Who painted the Mona Lisa?"
 

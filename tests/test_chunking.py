@@ -1,13 +1,10 @@
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import ROOT
 
 from assistant.chunking import blocks, passages, sentence_spans
 from assistant.corpus import Document, load_corpus
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,11 @@
 """The CLI run the way a person runs it: a subprocess, reading what it prints."""
 
 import json
-from pathlib import Path
 
 import pytest
 from cli_helpers import run_cli
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = (ROOT / "corpus" / "secondary-milia.txt").read_text(encoding="utf-8")
 
 

@@ -1,13 +1,10 @@
 import json
-from pathlib import Path
 
 import pytest
 from cli_helpers import run_cli
+from paths import DATA, ROOT
 
 from assistant.evaluation import DatasetError, calibrate, is_hit, load_dataset, metrics
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
 
 
 def _result(qid, answerable, status, ranks_hit=(), kind="direct", relevance=0.5, n=3):
@@ -28,6 +25,7 @@ def _result(qid, answerable, status, ranks_hit=(), kind="direct", relevance=0.5,
     }
 
 
+@pytest.mark.slow
 def test_metrics_on_hand_made_results():
     results = [
         _result("a", True, "answered", ranks_hit=(1,)),
@@ -47,6 +45,7 @@ def test_metrics_on_hand_made_results():
     assert m["latency_p50_ms"] == 10.0
 
 
+@pytest.mark.slow
 def test_hit_at_1_per_kind_of_question():
     results = [
         _result("a", True, "answered", ranks_hit=(1,), kind="direct"),
@@ -59,6 +58,7 @@ def test_hit_at_1_per_kind_of_question():
     assert not any(k.startswith("hit@1:off") for k in m)
 
 
+@pytest.mark.slow
 def test_missed_gold_counts_against_recall():
     m = metrics(
         [

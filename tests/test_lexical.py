@@ -1,15 +1,13 @@
 """The BM25 tokenisation agrees with bm25s' own, on real text and on any text."""
 
 import json
-from pathlib import Path
 
 import bm25s
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import ROOT
 
 from assistant.lexical import _stemmer, tokenize, words
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def reference(texts, stemmer=None):

@@ -4,8 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
 
 
 @pytest.mark.skipif(
@@ -29,6 +28,7 @@ def test_help_does_not_import_torch():
     shutil.which("mypy") is None and not (Path(sys.executable).parent / "mypy").exists(),
     reason="mypy is not installed",
 )
+@pytest.mark.slow
 def test_mypy_is_clean_on_the_package():
     mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
     result = subprocess.run([mypy, "assistant"], cwd=ROOT, capture_output=True, text=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import ROOT
 
 from assistant.errors import ModelUnavailableError
 from assistant.onnx_encoder import (
@@ -20,7 +21,6 @@ from assistant.onnx_encoder import (
     OnnxEmbedder,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 

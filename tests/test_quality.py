@@ -3,14 +3,12 @@
 The floors are today's measured figures (docs/quality.md), so any regression fails CI.
 """
 
-from pathlib import Path
-
 import pytest
+from paths import ROOT
 
 from assistant.evaluation import load_dataset, metrics, run_mode
 
 pytestmark = pytest.mark.model
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -24,22 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 from cli_helpers import run_cli
+from paths import ROOT
 
 from assistant.errors import IndexStaleError
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("verbatim_load", ROOT / "benchmarks" / "load.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["verbatim_load"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-load = _load_benchmark()
+from benchmarks import load
 
 
 def env_without_verbatim(**extra: str) -> dict[str, str]:
@@ -179,6 +166,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 def test_broken_index_is_a_one_line_error_naming_the_command(broken):
     """Every case fails before the model loads, so they run side by side in a second or two."""
 
@@ -237,6 +225,7 @@ def test_unavailable_model_error_is_one_line(unavailable_model):
 # ---- corpus faults --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bad_corpus_files_are_named_with_a_clear_reason(tmp_path):
     cases = {
         "utf8": (b"Milia are small.\n\xff\xfe bad bytes\n", "not valid UTF-8 (bad byte 0xff"),
@@ -322,6 +311,7 @@ def test_read_only_stale_index_raises_naming_the_command(stale_read_only, monkey
     assert builds == []  # no attempt to rebuild, in memory or anywhere else
 
 
+@pytest.mark.slow
 def test_read_only_stale_index_through_the_cli_and_the_app(stale_read_only):
     corpus, index, really = stale_read_only
     if not really:

@@ -18,16 +18,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import ROOT
 
 from assistant.answer import LABELS, STATUSES, TEMPLATES
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = (ROOT / "corpus" / "secondary-milia.txt").read_bytes().decode("utf-8")
 MARKER = "zqxj-private-question-7741"  # must never reach a log
 
