@@ -15,9 +15,8 @@ from typing import Any
 
 import click
 
+from .choices import DEFAULT_MODE, MODES, IndexKind, Mode
 from .errors import VerbatimError
-
-MODES = ("bm25", "dense", "hybrid", "rerank")  # kept in sync with retrieval.MODES by a test
 
 
 def _fail(message: str, code: int) -> None:
@@ -74,8 +73,8 @@ def cli(verbose: int) -> None:
 @model_option
 @click.option(
     "--index-kind",
-    type=click.Choice(["auto", "flat", "hnsw", "hnsw_sq8", "ivf", "ivf_sq8"]),
-    default="auto",
+    type=click.Choice([kind.value for kind in IndexKind]),
+    default=IndexKind.AUTO.value,
     envvar="VERBATIM_INDEX_KIND",
     show_default=True,
     help="FAISS index type: auto is exact below 50,000 passages and HNSW above; "
@@ -131,7 +130,11 @@ def _questions(question: str | None) -> Iterator[str]:
     "-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3)."
 )
 @click.option(
-    "--mode", type=click.Choice(MODES), default="rerank", show_default=True, help="Retrieval mode."
+    "--mode",
+    type=click.Choice([mode.value for mode in Mode]),
+    default=DEFAULT_MODE.value,
+    show_default=True,
+    help="Retrieval mode.",
 )
 @click.option(
     "--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index."
@@ -191,7 +194,7 @@ def ask(
 @click.argument("dataset", type=click.Path(exists=True))
 @click.option(
     "--modes",
-    default="bm25,dense,hybrid,rerank",
+    default=",".join(MODES),
     show_default=True,
     help="Comma-separated retrieval modes to compare.",
 )

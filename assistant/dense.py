@@ -30,20 +30,20 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-KINDS = ("auto", "flat", "hnsw", "hnsw_sq8", "ivf", "ivf_sq8")
+from .choices import INDEX_KINDS, IndexKind
 
 
 @dataclass(frozen=True)
 class IndexPlan:
     """How to index a set of vectors; `kind="auto"` picks flat or HNSW by size.
 
-    >>> IndexPlan().choose(1_000), IndexPlan().choose(200_000)
+    >>> str(IndexPlan().choose(1_000)), str(IndexPlan().choose(200_000))
     ('flat', 'hnsw')
-    >>> IndexPlan(compress=True).choose(200_000)
+    >>> str(IndexPlan(compress=True).choose(200_000))
     'hnsw_sq8'
     """
 
-    kind: str = "auto"
+    kind: IndexKind | str = IndexKind.AUTO
     #: At and above this many vectors `auto` leaves exact search for HNSW.
     hnsw_threshold: int = 50_000
     #: `auto` with `compress=True` picks `hnsw_sq8` instead of `hnsw`.
@@ -63,8 +63,9 @@ class IndexPlan:
     seed: int = 1234
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind not in INDEX_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(INDEX_KINDS)}, got {self.kind!r}")
+        object.__setattr__(self, "kind", IndexKind(self.kind))
         for name in ("hnsw_m", "ef_construction", "ef_search", "nprobe", "train_sample"):
             value = getattr(self, name)
             if name == "ef_search" and value is None:
@@ -78,13 +79,13 @@ class IndexPlan:
         if self.hnsw_threshold < 0:
             raise ValueError(f"hnsw_threshold must be >= 0, got {self.hnsw_threshold!r}")
 
-    def choose(self, n: int) -> str:
+    def choose(self, n: int) -> IndexKind:
         """The concrete index type for `n` vectors."""
-        if self.kind != "auto":
-            return self.kind
+        if self.kind != IndexKind.AUTO:
+            return IndexKind(self.kind)
         if n < self.hnsw_threshold:
-            return "flat"
-        return "hnsw_sq8" if self.compress else "hnsw"
+            return IndexKind.FLAT
+        return IndexKind.HNSW_SQ8 if self.compress else IndexKind.HNSW
 
     def search_depth(self, n: int) -> int:
         """HNSW efSearch for an index of `n` vectors."""
@@ -96,16 +97,16 @@ class IndexPlan:
         return self.nlist or max(1, min(n // 39, round(4 * math.sqrt(n))))
 
 
-def _kind_of(index: faiss.Index) -> str:
+def _kind_of(index: faiss.Index) -> IndexKind:
     if isinstance(index, faiss.IndexHNSWSQ):
-        return "hnsw_sq8"
+        return IndexKind.HNSW_SQ8
     if isinstance(index, faiss.IndexHNSW):
-        return "hnsw"
+        return IndexKind.HNSW
     if isinstance(index, faiss.IndexIVFScalarQuantizer):
-        return "ivf_sq8"
+        return IndexKind.IVF_SQ8
     if isinstance(index, faiss.IndexIVF):
-        return "ivf"
-    return "flat"
+        return IndexKind.IVF
+    return IndexKind.FLAT
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,10 @@ class DenseIndex:
         n, d = vectors.shape
         kind = plan.choose(n)
         ip = faiss.METRIC_INNER_PRODUCT
-        if kind == "flat":
+        if kind == IndexKind.FLAT:
             index: faiss.Index = faiss.IndexFlatIP(d)
-        elif kind in ("hnsw", "hnsw_sq8"):
-            if kind == "hnsw":
+        elif kind in (IndexKind.HNSW, IndexKind.HNSW_SQ8):
+            if kind == IndexKind.HNSW:
                 index = faiss.IndexHNSWFlat(d, plan.hnsw_m, ip)
             else:
                 index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, plan.hnsw_m, ip)  # type: ignore[arg-type]
@@ -134,7 +135,7 @@ class DenseIndex:
         else:
             nlist = plan.lists(max(n, 1))
             quantizer = faiss.IndexFlatIP(d)
-            if kind == "ivf":
+            if kind == IndexKind.IVF:
                 index = faiss.IndexIVFFlat(quantizer, d, nlist, ip)
             else:
                 index = faiss.IndexIVFScalarQuantizer(
@@ -161,7 +162,7 @@ class DenseIndex:
         return int(self.index.d)
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> IndexKind:
         """flat, hnsw, hnsw_sq8, ivf or ivf_sq8 (what the manifest records)."""
         return _kind_of(self.index)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .answer import Answer, Quote, Span, compose
 from .candidates import Store
+from .choices import DEFAULT_MODE, MODES, Mode
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
 from .errors import (
@@ -26,7 +27,7 @@ from .errors import (
 from .expansion import word_model
 from .focus import focus_text
 from .question import check, is_chitchat
-from .retrieval import DEFAULT_MODE, MODES, best_sentences, search
+from .retrieval import best_sentences, search
 from .settings import Settings
 from .store import build_index, load_index
 
@@ -157,13 +158,17 @@ class Assistant:
         return cls(loaded, embedder, settings, corpus_dir, index_dir)
 
     def ask(
-        self, question: object, *, top_k: int | None = None, mode: str = DEFAULT_MODE
+        self, question: object, *, top_k: int | None = None, mode: Mode | str = DEFAULT_MODE
     ) -> Answer:
         """Answer one question. Never raises for any question value."""
         return self.ask_many([question], top_k=top_k, mode=mode)[0]
 
     def ask_many(
-        self, questions: Sequence[object], *, top_k: int | None = None, mode: str = DEFAULT_MODE
+        self,
+        questions: Sequence[object],
+        *,
+        top_k: int | None = None,
+        mode: Mode | str = DEFAULT_MODE,
     ) -> list[Answer]:
         """Answer several questions, embedding them in one batch."""
         k = self.settings.top_k if top_k is None else top_k
@@ -171,6 +176,7 @@ class Assistant:
             raise SettingsError(f"top_k must be an integer from 1 to 20, got {k!r}")
         if mode not in MODES:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        mode = Mode(mode)
         checked = [check(q, self.settings.max_question_chars) for q in questions]
         answers: list[Answer | None] = [None] * len(questions)
         todo: list[int] = []
@@ -213,10 +219,10 @@ class Assistant:
         stopwords = vocabulary.stopwords if vocabulary is not None else frozenset()
         return [focus_text(q, topic, stopwords) for q in questions]
 
-    def _expansions(self, questions: list[str], mode: str) -> list[dict[str, float] | None]:
+    def _expansions(self, questions: list[str], mode: Mode) -> list[dict[str, float] | None]:
         """The expanded BM25 query of each question (expansion.py), or None when off."""
         vocabulary = self.index.vocabulary
-        if mode != "rerank" or not _expansion_on(self.settings) or vocabulary is None:
+        if mode != Mode.RERANK or not _expansion_on(self.settings) or vocabulary is None:
             return [None] * len(questions)
         model = word_model()
         if model is None:
@@ -231,7 +237,7 @@ class Assistant:
         question: str,
         vector: np.ndarray,
         k: int,
-        mode: str,
+        mode: Mode,
         embed_ms: float,
         expansion: dict[str, float] | None = None,
         focus_vector: np.ndarray | None = None,

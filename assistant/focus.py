@@ -20,17 +20,18 @@ import re
 from collections.abc import Collection
 
 from .lexical import stem, words
+from .question import GREETINGS, THANKS
 
 _WORD = re.compile(r"\w+")
 
-#: Words that say nothing about what is asked: greetings, thanks, pleas, request verbs and
-#: worry ("hi! what are milia?", "tell me about milia", "what are milia??? pls help, i'm
-#: worried"). Like stop words they are the same for every corpus; unlike stop words they are
-#: also left out of the focus text, so "thanks" cannot pull the focus away from the question.
+#: Words that say nothing about what is asked: greetings and thanks (as question.py knows
+#: them), pleas, request verbs and worry ("hi! what are milia?", "tell me about milia", "what
+#: are milia??? pls help, i'm worried"). Like stop words they are the same for every corpus;
+#: unlike stop words they are also left out of the focus text, so "thanks" cannot pull the
+#: focus away from the question.
 # fmt: off
 FILLER = frozenset((
-    "hi", "hello", "hey", "hiya", "yo", "greetings",                            # greetings
-    "thanks", "thank", "thx", "ty", "cheers",                                  # thanks
+    *GREETINGS, *THANKS,                                                        # question.py
     "please", "pls", "plz", "kindly", "lol", "ok", "okay", "hmm", "um",        # pleas, fillers
     "tell", "explain", "know", "wondering", "wonder", "question", "questions",  # requests
     "info", "information", "help",

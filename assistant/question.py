@@ -14,11 +14,15 @@ from dataclasses import dataclass
 
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 
+#: Greeting and thanks words: small talk here, and never part of a question's focus (focus.py).
+GREETINGS = ("hi", "hello", "hey", "hiya", "howdy", "yo", "greetings")
+THANKS = ("thanks", "thank", "thx", "ty", "cheers")
+
 #: One piece of small talk; a message of several ("ok thank you, bye") is still small talk.
-_SMALL_TALK = r"""(?:
-        (?:hi|hello|hey|hiya|howdy|yo|greetings|good\ (?:morning|afternoon|evening|day))
+_SMALL_TALK = rf"""(?:
+        (?:{"|".join(GREETINGS)}|good\ (?:morning|afternoon|evening|day))
             (?:\ (?:there|bot|assistant|everyone|again))?
-      | (?:thanks?|thank\ you|thank\ u|thx|ty|cheers|many\ thanks)
+      | (?:thank\ you|thank\ u|many\ thanks|{"|".join(THANKS)})
             (?:\ (?:a\ lot|so\ much|very\ much|again|for\ (?:the|your)\ help))?
       | (?:ok|okay|great|cool|nice|perfect|awesome|got\ it)
       | (?:bye|goodbye|good\ bye|see\ you|see\ ya|farewell)

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .candidates import Store
+from .choices import DEFAULT_MODE, MODES, Mode
 from .fusion import ranked, reciprocal_rank_fusion
 
-MODES = ("bm25", "dense", "hybrid", "rerank")
-DEFAULT_MODE = "rerank"
 #: How many passages each retriever contributes before fusion.
 CANDIDATES = 50
 
@@ -58,7 +57,7 @@ def search(
     query_vector: np.ndarray,
     question: str,
     *,
-    mode: str = DEFAULT_MODE,
+    mode: Mode | str = DEFAULT_MODE,
     rrf_k: int = 60,
     rerank_weights: tuple[float, float, float] = (1.0, 0.5, 0.4),
     candidates: int = CANDIDATES,
@@ -67,9 +66,10 @@ def search(
     """Every candidate passage for a question, best first. `expansion` (stem -> weight) is
     used by the `rerank` mode only."""
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    mode = Mode(mode)
     found = index.candidates(
-        query_vector, question, candidates, expansion if mode == "rerank" else None
+        query_vector, question, candidates, expansion if mode == Mode.RERANK else None
     )
     rows = list(found.rows)
     if not rows:
@@ -86,11 +86,11 @@ def search(
 
     by_dense = order({r: passage_cos[r] for r in rows})
     by_bm25 = order({r: bm25[r] for r in top_bm25})
-    if mode == "bm25":
+    if mode == Mode.BM25:
         fused = {ids[r]: bm25[r] for r in top_bm25}
-    elif mode == "dense":
+    elif mode == Mode.DENSE:
         fused = {ids[r]: passage_cos[r] for r in rows}
-    elif mode == "hybrid":
+    elif mode == Mode.HYBRID:
         fused = reciprocal_rank_fusion([by_dense, by_bm25], k=rrf_k)
     else:
         w_dense, w_sentence, w_bm25 = rerank_weights
