@@ -49,7 +49,8 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded offline and without remote code."""
+    """A sentence-transformers model, loaded offline and without remote code. `model` is the
+    `SentenceTransformer` itself (what `assistant build` exports to ONNX)."""
 
     def __init__(self, name: str = DEFAULT_MODEL) -> None:
         self.model_id, location = resolve_model(name)
@@ -74,7 +75,7 @@ class SentenceTransformerEmbedder:
         except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
             pass
         try:
-            self._model = SentenceTransformer(location, trust_remote_code=False, device="cpu")
+            self.model = SentenceTransformer(location, trust_remote_code=False, device="cpu")
         except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
             raise ModelUnavailableError(
                 f"cannot load embedding model {name!r} offline "
@@ -83,8 +84,8 @@ class SentenceTransformerEmbedder:
                 f"a package that ships it; {location_hint!r} cannot be downloaded here."
             ) from None
         get_dim = (
-            getattr(self._model, "get_embedding_dimension", None)
-            or self._model.get_sentence_embedding_dimension
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
         )
         dim = get_dim()
         if not dim:
@@ -96,7 +97,7 @@ class SentenceTransformerEmbedder:
     ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        vectors = self.model.encode(
             list(texts),
             batch_size=batch_size,
             show_progress_bar=progress,

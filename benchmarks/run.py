@@ -98,7 +98,7 @@ def questions() -> list[str]:
 def ensure_encoder() -> Path:
     if not (ENCODER / "model.onnx").exists():
         from assistant.embedding import resolve_model
-        from assistant.onnx_encoder import export_onnx
+        from assistant.onnx_export import export_onnx
 
         export_onnx(resolve_model("all-MiniLM-L6-v2")[1], ENCODER)
     return ENCODER

@@ -8,7 +8,8 @@ import pytest
 
 from assistant import expansion
 from assistant.errors import IndexCorruptError
-from assistant.expansion import Vocabulary, word_model
+from assistant.expansion import word_model
+from assistant.expansion_build import build_vocabulary
 from assistant.lexical import LexicalIndex, stem, tokenize
 from assistant.store import VOCABULARY_DIR, build_index, load_index
 from tests.test_store import SETTINGS
@@ -30,7 +31,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def vocabulary(model):
-    return Vocabulary.build(TEXTS, model)
+    return build_vocabulary(TEXTS, model)
 
 
 def test_vocabulary_has_one_unit_vector_per_stem(vocabulary):

@@ -123,10 +123,10 @@ def test_module_does_not_import_torch(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
-    from assistant.onnx_encoder import export_onnx
+    from assistant.onnx_export import export_onnx
 
     folder = tmp_path_factory.mktemp("encoder") / "fp32"
-    export_onnx(real_embedder._model, folder, model_id=real_embedder.model_id)
+    export_onnx(real_embedder.model, folder, model_id=real_embedder.model_id)
     return folder
 
 
