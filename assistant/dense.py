@@ -12,8 +12,8 @@ The index type follows the corpus size (`IndexPlan`):
   trained by k-means on a sample; a query scans `nprobe` of them. Builds much faster than HNSW
   on millions of vectors, for a somewhat slower query.
 
-Every type keeps `reconstruct(row)` working (retrieval scores passages that only BM25 found by
-their stored vector), so an IVF index is built with a direct map.
+Every type can give back a row's stored vector (`DenseIndex.vector`: retrieval scores passages
+that only BM25 found by it), so an IVF index is built with a direct map.
 
 >>> import numpy as np
 >>> vectors = np.eye(4, dtype=np.float32)
@@ -165,6 +165,10 @@ class DenseIndex:
     def kind(self) -> IndexKind:
         """flat, hnsw, hnsw_sq8, ivf or ivf_sq8 (what the manifest records)."""
         return _kind_of(self.index)
+
+    def vector(self, row: int) -> np.ndarray:
+        """The stored vector of `row` (approximate for the `_sq8` kinds)."""
+        return self.index.reconstruct(row)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The `k` nearest rows to one query vector as (row, cosine), best first."""

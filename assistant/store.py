@@ -96,7 +96,7 @@ class Index:
         cosine = dict(dense_hits)
         for r in rows:
             if r not in cosine:
-                cosine[r] = float(self.dense.index.reconstruct(r) @ query_vector)
+                cosine[r] = float(self.dense.vector(r) @ query_vector)
         return Candidates(
             rows=tuple(rows),
             dense=tuple(dense_hits),
