@@ -15,6 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import pysbd
 
@@ -183,6 +184,16 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+class Unit(NamedTuple):
+    """A paragraph or a list (with its lead-in) before it is cut into passages."""
+
+    start: int
+    end: int
+    section: str
+    paragraph: int  # its number in the document
+    kind: str  # paragraph | list
+
+
 def _passage_id(document: Document, start: int, end: int) -> str:
     key = f"{document.sha256}:{start}:{end}".encode()
     return hashlib.sha256(key).hexdigest()[:16]
@@ -205,33 +216,31 @@ def passages(document: Document, max_passage_chars: int = 1200) -> list[Passage]
     typed = blocks(document)
     section = document.title
     paragraph = 0
-    # (start, end, section, paragraph number, kind)
-    units: list[tuple[int, int, str, int, str]] = []
+    units: list[Unit] = []
     for i, block in enumerate(typed):
         if block.kind == "title" or block.kind == "heading":
             section = text[block.start : block.end].lstrip("# ").strip()
         elif block.kind == "paragraph":
             paragraph += 1
-            units.append((block.start, block.end, section, paragraph, "paragraph"))
+            units.append(Unit(block.start, block.end, section, paragraph, "paragraph"))
         elif block.kind == "list_item":
             prev = typed[i - 1] if i else None
             if prev is not None and prev.kind == "list_item" and units:
-                s, _, sec, num, _ = units[-1]
-                units[-1] = (s, block.end, sec, num, "list")
+                units[-1] = units[-1]._replace(end=block.end, kind="list")
             elif (
                 prev is not None
                 and prev.kind == "paragraph"
                 and units
                 and text[prev.end - 1] in ":;"
             ):
-                s, _, sec, num, _ = units[-1]  # the lead-in sentence introduces the list
-                units[-1] = (s, block.end, sec, num, "list")
+                # the lead-in sentence introduces the list
+                units[-1] = units[-1]._replace(end=block.end, kind="list")
             else:
                 paragraph += 1
-                units.append((block.start, block.end, section, paragraph, "list"))
+                units.append(Unit(block.start, block.end, section, paragraph, "list"))
     out = []
-    for start, end, sec, num, kind in units:
-        sentences = sentence_spans(text, start, end)
+    for unit in units:
+        sentences = sentence_spans(text, unit.start, unit.end)
         for group in _windows(sentences, max_passage_chars):
             s, e = group[0][0], group[-1][1]
             out.append(
@@ -241,11 +250,11 @@ def passages(document: Document, max_passage_chars: int = 1200) -> list[Passage]
                     start=s,
                     end=e,
                     text=text[s:e],
-                    section=sec,
-                    paragraph=num,
-                    kind=kind,
+                    section=unit.section,
+                    paragraph=unit.paragraph,
+                    kind=unit.kind,
                     sentences=tuple(group),
-                    flags=document.flags_for(sec),
+                    flags=document.flags_for(unit.section),
                 )
             )
     return out

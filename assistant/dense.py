@@ -168,7 +168,7 @@ class DenseIndex:
 
     def vector(self, row: int) -> np.ndarray:
         """The stored vector of `row` (approximate for the `_sq8` kinds)."""
-        return self.index.reconstruct(row)
+        return np.asarray(self.index.reconstruct(row))
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The `k` nearest rows to one query vector as (row, cosine), best first."""
