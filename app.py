@@ -2,7 +2,8 @@
 
 Also the entry point of the Hugging Face Space. The model and the committed index are loaded
 once, here, at import (`import app` gives `app.demo`); nothing is downloaded, built or written.
-GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose the address; see docs/app.md for the rest.
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose the address; VERBATIM_CORPUS / VERBATIM_INDEX and
+the VERBATIM_* switches (settings.SWITCHES) are read here; see docs/app.md for the rest.
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from assistant import Assistant, VerbatimError  # noqa: E402
+from assistant.settings import from_environment  # noqa: E402
 from assistant.web import build_demo  # noqa: E402
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 try:
     # rebuild=False: start from the committed index, or fail with a message saying what to run.
-    assistant = Assistant.load(rebuild=False)
+    # The environment is read here, once: the folders and the VERBATIM_* switches.
+    assistant = Assistant.load(
+        os.environ.get("VERBATIM_CORPUS"),
+        os.environ.get("VERBATIM_INDEX"),
+        from_environment(os.environ),
+        rebuild=False,
+    )
 except VerbatimError as exc:
     if __name__ == "__main__":
         sys.exit(f"verbatim: {exc}")

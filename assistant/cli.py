@@ -24,10 +24,14 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _settings(**overrides: Any) -> Any:
-    from .settings import Settings
+def _settings(**options: Any) -> Any:
+    """The command's settings: its options, and the VERBATIM_* switches (the one place the
+    CLI reads the environment besides the options' own variables)."""
+    import os
 
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    from .settings import from_environment
+
+    return from_environment(os.environ, **options)
 
 
 corpus_option = click.option(

@@ -28,7 +28,7 @@ from .expansion import word_model
 from .focus import focus_text
 from .question import check, is_chitchat
 from .retrieval import best_sentences, search
-from .settings import Settings
+from .settings import Settings, check_top_k
 from .store import build_index, load_index
 
 log = logging.getLogger(__name__)
@@ -37,25 +37,24 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path]:
-    """--corpus/--index, else VERBATIM_CORPUS/VERBATIM_INDEX, else ./corpus and ./index when
-    they exist, else the folders beside the package (a source checkout)."""
+    """The folders given (the CLI's --corpus/--index, or VERBATIM_CORPUS/VERBATIM_INDEX read
+    by the CLI and the app), else ./corpus and ./index when they exist, else the folders
+    beside the package (a source checkout)."""
 
-    def pick(given: Path | str | None, env: str, name: str) -> Path:
+    def pick(given: Path | str | None, name: str) -> Path:
         if given:
             return Path(given)
-        if os.environ.get(env):
-            return Path(os.environ[env])
         if (Path.cwd() / name).exists():
             return Path.cwd() / name
         return PROJECT_ROOT / name
 
-    return pick(corpus, "VERBATIM_CORPUS", "corpus"), pick(index, "VERBATIM_INDEX", "index")
+    return pick(corpus, "corpus"), pick(index, "index")
 
 
 def query_embedder(settings: Settings, index: Store) -> Embedder:
     """The ONNX encoder saved with the index when there is one (no torch, so a fast start),
-    else sentence-transformers. VERBATIM_ONNX=0 forces sentence-transformers."""
-    if index.encoder_dir is not None and os.environ.get("VERBATIM_ONNX", "1") != "0":
+    else sentence-transformers. `Settings(onnx=False)` forces sentence-transformers."""
+    if index.encoder_dir is not None and settings.onnx:
         try:
             from .onnx_encoder import OnnxEmbedder
 
@@ -66,16 +65,6 @@ def query_embedder(settings: Settings, index: Store) -> Embedder:
         except ModelUnavailableError as exc:
             log.warning("%s Using sentence-transformers instead.", exc)
     return load_embedder(settings.model)
-
-
-def _expansion_on(settings: Settings) -> bool:
-    """Query expansion is on unless the settings or VERBATIM_EXPANSION=0 turn it off."""
-    return settings.query_expansion and os.environ.get("VERBATIM_EXPANSION") != "0"
-
-
-def _focus_on(settings: Settings) -> bool:
-    """The focus check is on unless the settings or VERBATIM_FOCUS=0 turn it off."""
-    return settings.focus_check and os.environ.get("VERBATIM_FOCUS") != "0"
 
 
 def _writable(index_dir: Path) -> bool:
@@ -144,7 +133,7 @@ class Assistant:
                     "run that command where the index folder is writable."
                 ) from None
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
-        if _expansion_on(settings) and loaded.vocabulary is not None:
+        if settings.query_expansion and loaded.vocabulary is not None:
             # Load the word model while the query encoder loads: both take a few tenths of a
             # second, and the first question needs both. word_model() is locked, so the first
             # `ask` simply waits for this if it is not done yet.
@@ -156,6 +145,16 @@ class Assistant:
                 f"{embedder.model_id!r} gives {embedder.dimension}. Rebuild with `assistant build`."
             )
         return cls(loaded, embedder, settings, corpus_dir, index_dir)
+
+    def with_settings(self, settings: Settings) -> Assistant:
+        """The same loaded index and model answering with other query-time settings (the build
+        fields must match the index's)."""
+        if settings.build_fields() != self.settings.build_fields():
+            raise SettingsError(
+                f"the index was built with {self.settings.build_fields()}, "
+                f"not {settings.build_fields()}; load it again with those settings"
+            )
+        return type(self)(self.index, self.embedder, settings, self.corpus_dir, self.index_dir)
 
     def ask(
         self, question: object, *, top_k: int | None = None, mode: Mode | str = DEFAULT_MODE
@@ -171,9 +170,7 @@ class Assistant:
         mode: Mode | str = DEFAULT_MODE,
     ) -> list[Answer]:
         """Answer several questions, embedding them in one batch."""
-        k = self.settings.top_k if top_k is None else top_k
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 20:
-            raise SettingsError(f"top_k must be an integer from 1 to 20, got {k!r}")
+        k = self.settings.top_k if top_k is None else check_top_k(top_k)
         if mode not in MODES:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         mode = Mode(mode)
@@ -212,7 +209,7 @@ class Assistant:
 
     def focus_texts(self, questions: list[str]) -> list[str | None]:
         """Each question's focus text (focus.py), or None when there is nothing to check."""
-        if not _focus_on(self.settings):
+        if not self.settings.focus_check:
             return [None] * len(questions)
         topic = self.topic()
         vocabulary = self.index.vocabulary
@@ -222,7 +219,7 @@ class Assistant:
     def _expansions(self, questions: list[str], mode: Mode) -> list[dict[str, float] | None]:
         """The expanded BM25 query of each question (expansion.py), or None when off."""
         vocabulary = self.index.vocabulary
-        if mode != Mode.RERANK or not _expansion_on(self.settings) or vocabulary is None:
+        if mode != Mode.RERANK or not self.settings.query_expansion or vocabulary is None:
             return [None] * len(questions)
         model = word_model()
         if model is None:

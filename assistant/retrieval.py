@@ -25,6 +25,7 @@ import numpy as np
 from .candidates import Store
 from .choices import DEFAULT_MODE, MODES, Mode
 from .fusion import ranked, reciprocal_rank_fusion
+from .settings import RERANK_WEIGHTS, RRF_K
 
 #: How many passages each retriever contributes before fusion.
 CANDIDATES = 50
@@ -58,8 +59,8 @@ def search(
     question: str,
     *,
     mode: Mode | str = DEFAULT_MODE,
-    rrf_k: int = 60,
-    rerank_weights: tuple[float, float, float] = (1.0, 0.5, 0.4),
+    rrf_k: int = RRF_K,
+    rerank_weights: tuple[float, float, float] = RERANK_WEIGHTS,
     candidates: int = CANDIDATES,
     expansion: Mapping[str, float] | None = None,
 ) -> list[Hit]:

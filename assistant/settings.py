@@ -3,13 +3,17 @@
 Build-time fields decide what goes into the index; they are written into the index manifest and
 compared on load, so an index built with other settings is detected as stale. Query-time fields
 only change how an existing index is searched and can be changed freely.
+
+Configuration enters at the edges: the CLI and `app.py` read the environment (`from_environment`)
+into a `Settings`; everything below receives it and never reads the environment itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,31 @@ CHUNKING_VERSION = 2
 
 #: Fields that change the built index. Everything else is query time.
 BUILD_FIELDS = ("model", "max_passage_chars", "embed_section")
+
+#: Weights of (passage cosine, best-sentence cosine, scaled BM25) in the `rerank` mode, chosen on
+#: the development split of eval/questions.jsonl (docs/quality.md).
+RERANK_WEIGHTS = (1.0, 0.5, 0.4)
+
+#: Passages shown per answer: the allowed range.
+TOP_K_RANGE = range(1, 21)
+
+#: Environment switches (read by the CLI and the app through `from_environment`): "0" turns the
+#: Settings field off.
+SWITCHES = {
+    "VERBATIM_ONNX": "onnx",
+    "VERBATIM_FOCUS": "focus_check",
+    "VERBATIM_EXPANSION": "query_expansion",
+}
+
+
+def check_top_k(value: object) -> int:
+    """`value` if it is a valid number of passages to show, else a SettingsError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value not in TOP_K_RANGE:
+        raise SettingsError(
+            f"top_k must be an integer from {TOP_K_RANGE.start} to {TOP_K_RANGE.stop - 1}, "
+            f"got {value!r}"
+        )
+    return value
 
 
 def calibrated_threshold(model: str, key: str = "threshold") -> float:
@@ -87,8 +116,7 @@ class Settings:
     embed_section: bool = True
     top_k: int = 3
     rrf_k: int = RRF_K
-    # Weights of (passage cosine, best-sentence cosine, scaled BM25) in the `rerank` mode.
-    rerank_weights: tuple[float, float, float] = (1.0, 0.5, 0.4)
+    rerank_weights: tuple[float, float, float] = RERANK_WEIGHTS
     # Relevance below this (max cosine of the question with a passage or sentence) means not_found.
     threshold: float = None  # type: ignore[assignment]  # None: the calibrated value
     # Focus check (focus.py): words in more than `topic_share` of the passages are the corpus's
@@ -104,6 +132,9 @@ class Settings:
     query_expansion: bool = True
     expansion_threshold: float = 0.3
     expansion_terms: int = 10
+    # Answer with the index's ONNX query encoder (exported at build time) when it has one: no
+    # torch, so a fast start. False: sentence-transformers at query time, no export at build.
+    onnx: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -112,8 +143,7 @@ class Settings:
             raise SettingsError(
                 f"max_passage_chars must be an integer >= 100, got {self.max_passage_chars!r}"
             )
-        if not isinstance(self.top_k, int) or not 1 <= self.top_k <= 20:
-            raise SettingsError(f"top_k must be an integer from 1 to 20, got {self.top_k!r}")
+        check_top_k(self.top_k)
         if not isinstance(self.rrf_k, int) or self.rrf_k < 1:
             raise SettingsError(f"rrf_k must be a positive integer, got {self.rrf_k!r}")
         if len(self.rerank_weights) != 3 or not all(
@@ -141,6 +171,8 @@ class Settings:
             raise SettingsError(
                 f"expansion_terms must be an integer from 0 to 100, got {self.expansion_terms!r}"
             )
+        if not isinstance(self.onnx, bool):
+            raise SettingsError(f"onnx must be true or false, got {self.onnx!r}")
         if not isinstance(self.focus_check, bool):
             raise SettingsError(f"focus_check must be true or false, got {self.focus_check!r}")
         if not isinstance(self.topic_share, (int, float)) or not 0.0 < self.topic_share <= 1.0:
@@ -168,9 +200,16 @@ class Settings:
         fields_["chunking_version"] = CHUNKING_VERSION
         return fields_
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+def from_environment(environ: Mapping[str, str], **given: Any) -> Settings:
+    """The settings of a process: the `given` values that are not None (command-line options),
+    and the switches in `SWITCHES` ("0" turns one off). Only the edges call this.
+
+    >>> from_environment({"VERBATIM_FOCUS": "0"}, top_k=5, model=None).focus_check
+    False
+    """
+    values: dict[str, Any] = {
+        field: False for name, field in SWITCHES.items() if environ.get(name) == "0"
+    }
+    values.update({name: value for name, value in given.items() if value is not None})
+    return Settings(**values)

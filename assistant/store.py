@@ -135,12 +135,9 @@ def passage_embedding_text(passage: Passage, settings: Settings) -> str:
     return passage.text
 
 
-def _export_encoder(embedder: Embedder, folder: Path) -> bool:
+def _export_encoder(embedder: Embedder, folder: Path, settings: Settings) -> bool:
     """Save the query encoder as ONNX beside the index; False (and a warning) if it cannot be."""
-    if (
-        not isinstance(embedder, SentenceTransformerEmbedder)
-        or os.environ.get("VERBATIM_ONNX", "1") == "0"
-    ):
+    if not isinstance(embedder, SentenceTransformerEmbedder) or not settings.onnx:
         return False  # not a sentence-transformers embedder (e.g. the tests' fake), or disabled
     try:
         from .onnx_export import export_onnx
@@ -252,7 +249,7 @@ def build_index(
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
         dense = DenseIndex.build(passage_matrix, plan)
         dense.save(tmp / DENSE)
-        has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR)
+        has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR, settings)
         np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)
         passage_texts = [p.text for p in all_passages]
         LexicalIndex.build(passage_texts).save(tmp / BM25_DIR)

@@ -39,10 +39,11 @@ QUERY_SCRIPT = r"""
 import json, os, random, resource, statistics, sys, time
 from pathlib import Path
 from assistant import Assistant
+from assistant.settings import from_environment
 
 corpus, index, questions_file = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 t0 = time.perf_counter()
-assistant = Assistant.load(corpus, index, rebuild=False)
+assistant = Assistant.load(corpus, index, from_environment(os.environ), rebuild=False)
 load_s = time.perf_counter() - t0
 rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 questions = [json.loads(x)["question"] for x in questions_file.read_text().splitlines() if x]

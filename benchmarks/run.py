@@ -49,9 +49,14 @@ print(index.search(q, 3)[1][0].tolist(), round(time.perf_counter() - t0, 3))
 
 ONNX_ASK = """
 import time; t0 = time.perf_counter()
+import os
 from assistant.engine import Assistant
 from assistant.onnx_encoder import OnnxEmbedder
-a = Assistant.load({corpus!r}, {index!r}, embedder=OnnxEmbedder({encoder!r}), rebuild=False)
+from assistant.settings import from_environment
+a = Assistant.load(
+    {corpus!r}, {index!r}, from_environment(os.environ),
+    embedder=OnnxEmbedder({encoder!r}), rebuild=False,
+)
 print(a.ask({question!r}).status, round(time.perf_counter() - t0, 3))
 import sys; assert "torch" not in sys.modules
 """
@@ -154,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.embedding import load_embedder
     from assistant.engine import Assistant
     from assistant.onnx_encoder import OnnxEmbedder
+    from assistant.settings import from_environment
 
     info = machine()
     encoder_dir = ensure_encoder()
@@ -168,7 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     floor, warm = {}, {}
     for name, embedder in (("onnx-fp32", onnx), ("sentence-transformers", st)):
         assistant = Assistant.load(
-            ROOT / "corpus", ROOT / "index", embedder=embedder, rebuild=False
+            ROOT / "corpus",
+            ROOT / "index",
+            from_environment(os.environ),  # VERBATIM_FOCUS=0 etc., as the CLI and app honour
+            embedder=embedder,
+            rebuild=False,
         )
         for q in qs[:5]:
             embedder.encode([q])

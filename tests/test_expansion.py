@@ -1,6 +1,7 @@
 """Query expansion: corpus words matched to question words by meaning, fed to BM25."""
 
 import json
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +12,7 @@ from assistant.errors import IndexCorruptError
 from assistant.expansion import word_model
 from assistant.expansion_build import build_vocabulary
 from assistant.lexical import LexicalIndex, stem, tokenize
+from assistant.settings import from_environment
 from assistant.store import VOCABULARY_DIR, build_index, load_index
 from tests.test_store import SETTINGS
 
@@ -112,8 +114,8 @@ def test_expansion_changes_ranking_only_never_the_quotes(real_assistant, seed_te
 
 def test_environment_switch_and_missing_model_turn_it_off(real_assistant, monkeypatch):
     expanded = real_assistant.ask(LAY)
-    monkeypatch.setenv("VERBATIM_EXPANSION", "0")
-    off = real_assistant.ask(LAY)
+    monkeypatch.setenv("VERBATIM_EXPANSION", "0")  # read at the edges (CLI, app) into Settings
+    off = real_assistant.with_settings(from_environment(os.environ)).ask(LAY)
     monkeypatch.delenv("VERBATIM_EXPANSION")
     monkeypatch.setattr(expansion, "_model", None)
     monkeypatch.setattr(expansion, "_failed", True)  # as after a failed load: one warning, off
