@@ -261,128 +261,40 @@ def eval_command(
     if bad or not chosen:
         _fail(f"unknown mode(s) {bad}; choose from {', '.join(MODES)}", 2)
     try:
+        from . import evaluation
+
+        settings = _settings(model=model)
         if Path(dataset).is_dir():
-            summary, per_mode = _eval_beir(Path(dataset), chosen, split or "test", model)
+            run = evaluation.evaluate_beir(Path(dataset), chosen, split or "test", settings)
         else:
-            summary, per_mode = _eval_questions(
+            run = evaluation.evaluate_questions(
                 Path(dataset),
                 chosen,
                 split,
-                calibrate,
-                not no_rebuild,
-                corpus,
-                index,
-                model,
-                focus_refusals,
+                settings,
+                corpus=corpus,
+                index=index,
+                rebuild=not no_rebuild,
+                choose_thresholds=calibrate,
+                focus_refusals=focus_refusals,
             )
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
+    if run.calibration is not None:
+        c = run.calibration
+        click.echo(
+            f"Calibrated abstention threshold: {c.threshold}, focus threshold: "
+            f"{c.focus_threshold} (saved for {c.model})"
+        )
     from . import report
 
-    report.write_outputs(Path(out), summary, per_mode)
+    summary = run.summary
+    report.write_outputs(Path(out), summary, run.per_mode)
     click.echo((Path(out) / "report.md").read_text(encoding="utf-8"))
     last = summary["modes"][chosen[-1]].get("hit@1")
     if min_hit1 is not None and (last is None or last < min_hit1):
         _fail(f"hit@1 {last} of mode {chosen[-1]} is below --min-hit1 {min_hit1}", 6)
-
-
-def _eval_questions(
-    dataset: Any,
-    modes: list[str],
-    split: str | None,
-    calibrate: bool,
-    rebuild: bool,
-    corpus: str | None,
-    index: str | None,
-    model: str | None,
-    focus_refusals: float = 0.0,
-) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    from dataclasses import replace
-
-    from . import evaluation
-    from .engine import Assistant
-    from .settings import save_threshold
-
-    items = evaluation.load_dataset(dataset, split)
-    settings = _settings(model=model)
-    assistant = Assistant.load(corpus, index, settings, rebuild=rebuild, progress=True)
-    if calibrate:
-        # Answer everything (focus computed, never applied), then choose both thresholds.
-        assistant.settings = replace(settings, threshold=-1.0, focus_threshold=-1.0)
-        results = evaluation.run_mode(assistant, items, modes[-1], progress=True)
-        threshold = evaluation.calibrate(results)
-        focus_threshold = (
-            evaluation.calibrate_focus(results, threshold, focus_refusals)
-            if settings.focus_check
-            else -1.0
-        )
-        model_id = assistant.index.manifest["model"]
-        save_threshold(model_id, threshold, focus_threshold, str(dataset), split)
-        assistant.settings = replace(settings, threshold=threshold, focus_threshold=focus_threshold)
-        click.echo(
-            f"Calibrated abstention threshold: {threshold}, focus threshold: {focus_threshold} "
-            f"(saved for {model_id})"
-        )
-    per_mode = {m: evaluation.run_mode(assistant, items, m, progress=True) for m in modes}
-    summary = {
-        "dataset": str(dataset),
-        "split": split,
-        "questions": len(items),
-        "threshold": assistant.settings.threshold,
-        "focus_threshold": assistant.settings.focus_threshold,
-        "top_k": assistant.settings.top_k,
-        "build_seconds": assistant.index.manifest.get("build_seconds"),
-        "modes": {m: evaluation.metrics(r, assistant.settings.top_k) for m, r in per_mode.items()},
-    }
-    return summary, per_mode
-
-
-def _eval_beir(
-    folder: Any, modes: list[str], split: str, model: str | None
-) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    import tempfile
-    from dataclasses import replace
-    from pathlib import Path
-
-    from . import evaluation
-    from .embedding import load_embedder
-    from .engine import Assistant
-    from .store import build_index
-
-    beir = evaluation.load_beir(folder, split)
-    settings = _settings(model=model)
-    embedder = load_embedder(settings.model)
-    with tempfile.TemporaryDirectory(prefix="verbatim-beir-") as tmp:
-        names = evaluation.write_beir_corpus(beir, Path(tmp) / "corpus")
-        manifest = build_index(Path(tmp) / "corpus", Path(tmp) / "index", settings, embedder)
-        # Retrieval metrics need the full ranking: abstention is applied afterwards.
-        assistant = Assistant.load(
-            Path(tmp) / "corpus",
-            Path(tmp) / "index",
-            replace(settings, threshold=-1.0, focus_threshold=-1.0),
-            embedder=embedder,
-            rebuild=False,
-        )
-        per_mode = {m: evaluation.run_beir(assistant, beir, names, m, progress=True) for m in modes}
-    for results in per_mode.values():
-        for r in results:
-            refused = (r["relevance"] or 0) < settings.threshold or (
-                r["focus_relevance"] is not None and r["focus_relevance"] < settings.focus_threshold
-            )
-            r["status"] = "not_found" if refused else "answered"
-    summary = {
-        "dataset": str(folder),
-        "split": split,
-        "questions": len(beir.queries),
-        "documents": len(beir.docs),
-        "threshold": settings.threshold,
-        "focus_threshold": settings.focus_threshold,
-        "top_k": 10,
-        "build_seconds": manifest["build_seconds"],
-        "modes": {m: evaluation.beir_metrics(r, beir.qrels) for m, r in per_mode.items()},
-    }
-    return summary, per_mode
 
 
 @cli.command()

@@ -36,6 +36,19 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def refusal_status(relevance: float | None, focus: float | None, settings: Settings) -> str:
+    """The refusal rule, in one place: `not_found` when the best relevance of the hits is below
+    the threshold (nothing in the source is near), or when the question's focus (focus.py)
+    matches no candidate sentence at the focus threshold (the source is about the topic, not
+    about what is asked); else `answered`. The engine applies it to the hits it would show;
+    evaluation reuses it on recorded scores."""
+    if relevance is None or relevance < settings.threshold:
+        return "not_found"
+    if focus is not None and focus < settings.focus_threshold:
+        return "not_found"
+    return "answered"
+
+
 def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path]:
     """The folders given (the CLI's --corpus/--index, or VERBATIM_CORPUS/VERBATIM_INDEX read
     by the CLI and the app), else ./corpus and ./index when they exist, else the folders
@@ -250,15 +263,16 @@ class Assistant:
             expansion=expansion,
         )
         relevance = max((h.relevance for h in hits), default=None)
-        threshold = self.settings.threshold
-        shown = [h for h in hits[:k] if h.relevance >= threshold]
         focus = None
         if focus_vector is not None and hits:
             # The rest of the question must match some candidate sentence too (focus.py).
             best = best_sentences(self.index, [h.row for h in hits], focus_vector)
             focus = max(cosine for cosine, _ in best.values())
-            if focus < self.settings.focus_threshold:
-                shown = []
+        top = hits[:k]
+        best_shown = max((h.relevance for h in top), default=None)
+        shown = []
+        if refusal_status(best_shown, focus, self.settings) == "answered":
+            shown = [h for h in top if h.relevance >= self.settings.threshold]
         quotes = []
         for number, hit in enumerate(shown, start=1):
             p = self.index.passage(hit.row)

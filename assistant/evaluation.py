@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .answer import Answer
-from .engine import Assistant
+from .engine import Assistant, refusal_status
 from .errors import VerbatimError
+from .settings import Settings, save_threshold
 
 HIT_OVERLAP = 0.5
 KS = (1, 3, 5)
@@ -478,3 +480,104 @@ def beir_metrics(
     out.update(_answered_metrics(results))
     out.update(_latency_metrics(results))
     return out
+
+
+class Calibration(NamedTuple):
+    """Thresholds chosen by `evaluate_questions(..., calibrate=True)` and saved for `model`."""
+
+    threshold: float
+    focus_threshold: float
+    model: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What `assistant eval` reports: the summary (metrics.json), each mode's per-question
+    records (results.jsonl) and the calibration, if one was made."""
+
+    summary: dict[str, Any]
+    per_mode: dict[str, list[dict[str, Any]]]
+    calibration: Calibration | None = None
+
+
+def evaluate_questions(
+    dataset: Path,
+    modes: Sequence[str],
+    split: str | None,
+    settings: Settings,
+    *,
+    corpus: Path | str | None = None,
+    index: Path | str | None = None,
+    rebuild: bool = True,
+    choose_thresholds: bool = False,
+    focus_refusals: float = FOCUS_FALSE_REFUSALS,
+) -> Evaluation:
+    """Answer every question of a JSON-lines dataset in each mode over the corpus's index.
+    With `choose_thresholds` (`--calibrate`), first choose both abstention thresholds on these questions (in the last
+    mode) and save them, then evaluate with them."""
+    items = load_dataset(dataset, split)
+    assistant = Assistant.load(corpus, index, settings, rebuild=rebuild, progress=True)
+    calibration = None
+    if choose_thresholds:
+        # Answer everything (focus computed, never applied), then choose both thresholds.
+        unrefused = assistant.with_settings(replace(settings, threshold=-1.0, focus_threshold=-1.0))
+        results = run_mode(unrefused, items, modes[-1], progress=True)
+        threshold = calibrate(results)
+        focus_threshold = (
+            calibrate_focus(results, threshold, focus_refusals) if settings.focus_check else -1.0
+        )
+        model_id = assistant.index.manifest["model"]
+        save_threshold(model_id, threshold, focus_threshold, str(dataset), split)
+        calibration = Calibration(threshold, focus_threshold, model_id)
+        assistant = assistant.with_settings(
+            replace(settings, threshold=threshold, focus_threshold=focus_threshold)
+        )
+    per_mode = {m: run_mode(assistant, items, m, progress=True) for m in modes}
+    summary = {
+        "dataset": str(dataset),
+        "split": split,
+        "questions": len(items),
+        "threshold": assistant.settings.threshold,
+        "focus_threshold": assistant.settings.focus_threshold,
+        "top_k": assistant.settings.top_k,
+        "build_seconds": assistant.index.manifest.get("build_seconds"),
+        "modes": {m: metrics(r, assistant.settings.top_k) for m, r in per_mode.items()},
+    }
+    return Evaluation(summary, per_mode, calibration)
+
+
+def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Settings) -> Evaluation:
+    """Index a BEIR folder in a temporary directory and answer every judged query in each mode.
+    Retrieval metrics need the full ranking, so abstention (the engine's refusal rule) is
+    applied to the recorded scores afterwards."""
+    from .embedding import load_embedder
+    from .store import build_index
+
+    beir = load_beir(folder, split)
+    embedder = load_embedder(settings.model)
+    with tempfile.TemporaryDirectory(prefix="verbatim-beir-") as tmp:
+        names = write_beir_corpus(beir, Path(tmp) / "corpus")
+        manifest = build_index(Path(tmp) / "corpus", Path(tmp) / "index", settings, embedder)
+        assistant = Assistant.load(
+            Path(tmp) / "corpus",
+            Path(tmp) / "index",
+            replace(settings, threshold=-1.0, focus_threshold=-1.0),
+            embedder=embedder,
+            rebuild=False,
+        )
+        per_mode = {m: run_beir(assistant, beir, names, m, progress=True) for m in modes}
+    for results in per_mode.values():
+        for r in results:
+            r["status"] = refusal_status(r["relevance"], r["focus_relevance"], settings)
+    summary = {
+        "dataset": str(folder),
+        "split": split,
+        "questions": len(beir.queries),
+        "documents": len(beir.docs),
+        "threshold": settings.threshold,
+        "focus_threshold": settings.focus_threshold,
+        "top_k": 10,
+        "build_seconds": manifest["build_seconds"],
+        "modes": {m: beir_metrics(r, beir.qrels) for m, r in per_mode.items()},
+    }
+    return Evaluation(summary, per_mode)
