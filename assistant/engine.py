@@ -26,7 +26,7 @@ from .errors import (
 )
 from .expansion import word_model
 from .focus import focus_text
-from .question import check, is_chitchat
+from .question import is_chitchat, validate_question
 from .retrieval import best_sentences, search
 from .settings import Settings, check_top_k
 from .store import build_index, load_index
@@ -187,7 +187,7 @@ class Assistant:
         if mode not in MODES:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         mode = Mode(mode)
-        checked = [check(q, self.settings.max_question_chars) for q in questions]
+        checked = [validate_question(q, self.settings.max_question_chars) for q in questions]
         answers: list[Answer | None] = [None] * len(questions)
         todo: list[int] = []
         for i, c in enumerate(checked):

@@ -47,7 +47,7 @@ class CheckedQuestion:
     problem: str | None  # why it cannot be answered, or None
 
 
-def check(question: object, max_chars: int) -> CheckedQuestion:
+def validate_question(question: object, max_chars: int) -> CheckedQuestion:
     """Validate and normalise a question; `problem` says what is wrong and how to fix it."""
     if not isinstance(question, str):
         return CheckedQuestion("", f"The question must be text, not {type(question).__name__}.")
@@ -75,6 +75,10 @@ def check(question: object, max_chars: int) -> CheckedQuestion:
             text, "The question has no letters or digits. Please type a question in words."
         )
     return CheckedQuestion(text, None)
+
+
+#: The former name, still imported by web.py until the web package imports `validate_question`.
+check = validate_question
 
 
 def is_chitchat(text: str) -> bool:

@@ -197,23 +197,23 @@ def _embed(
     recurs), so the distinct texts are encoded once, shortest first: neighbours in a batch then
     have similar lengths and little padding. Returns (passages, sentences, texts encoded).
     """
-    unique = sorted(set(texts) | set(sentence_texts), key=lambda t: (len(t), t))
+    distinct = sorted(set(texts) | set(sentence_texts), key=lambda t: (len(t), t))
     dim = embedder.dimension
     parts = []
-    with tqdm(total=len(unique), desc="Embedding", unit="text", disable=not progress) as bar:
-        for i in range(0, len(unique), chunk):
-            batch = unique[i : i + chunk]
+    with tqdm(total=len(distinct), desc="Embedding", unit="text", disable=not progress) as bar:
+        for i in range(0, len(distinct), chunk):
+            batch = distinct[i : i + chunk]
             parts.append(embedder.encode(batch))
             bar.update(len(batch))
     matrix = np.vstack(parts) if parts else np.zeros((0, dim), np.float32)
-    row = {text: i for i, text in enumerate(unique)}
+    row = {text: i for i, text in enumerate(distinct)}
 
     def rows(of: list[str]) -> np.ndarray:
         if not of:
             return np.zeros((0, dim), np.float32)
         return np.ascontiguousarray(matrix[[row[t] for t in of]])
 
-    return rows(texts), rows(sentence_texts), len(unique)
+    return rows(texts), rows(sentence_texts), len(distinct)
 
 
 def build_index(
@@ -237,7 +237,7 @@ def build_index(
     texts = [passage_embedding_text(p, settings) for p in all_passages]
     by_source = {d.source: d.text for d in documents}
     sentence_texts = [by_source[p.source][s:e] for p in all_passages for s, e in p.sentences]
-    passage_matrix, sentence_matrix, unique = _embed(
+    passage_matrix, sentence_matrix, embedded_texts = _embed(
         embedder, texts, sentence_texts, progress=progress
     )
 
@@ -267,7 +267,7 @@ def build_index(
                 "documents": len(documents),
                 "passages": len(all_passages),
                 "sentences": len(sentence_texts),
-                "embedded_texts": unique,
+                "embedded_texts": embedded_texts,
             },
             "corpus_hash": corpus_hash(corpus_dir),
             "documents": [

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.question import check, is_chitchat
+from assistant.question import is_chitchat, validate_question
 
 
 @pytest.mark.parametrize(
@@ -18,12 +18,12 @@ from assistant.question import check, is_chitchat
     ],
 )
 def test_bad_questions_say_why(value, fragment):
-    checked = check(value, max_chars=1000)
+    checked = validate_question(value, max_chars=1000)
     assert checked.problem and fragment in checked.problem
 
 
 def test_invisible_formatting_is_removed_not_refused():
-    checked = check("what\u200b causes\u202e milia\u2066?", max_chars=1000)
+    checked = validate_question("what\u200b causes\u202e milia\u2066?", max_chars=1000)
     assert checked.problem is None
     assert checked.text == "what causes milia?"
 
