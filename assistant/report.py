@@ -62,11 +62,18 @@ def write_plots(
     threshold: float,
     focus_threshold: float | None = None,
 ) -> None:
+    """hit_at_k.png (every mode) and scores.png (the abstention signals with their
+    thresholds, the same in every mode)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    _plot_hit_at_k(plt, out / "hit_at_k.png", per_mode)
+    _plot_scores(plt, out / "scores.png", next(iter(per_mode.values())), threshold, focus_threshold)
+
+
+def _plot_hit_at_k(plt: Any, path: Path, per_mode: dict[str, list[dict[str, Any]]]) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for mode, results in per_mode.items():
         answerable = [r for r in results if r["answerable"]]
@@ -86,12 +93,19 @@ def write_plots(
     ax.set(xlabel="k", ylabel="hit@k", title="Gold passage within the top k", ylim=(0, 1.02))
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "hit_at_k.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
 
-    # Both abstention signals (the same in every mode), each with its threshold: relevance for
-    # every question, the focus cosine for the questions that have a focus (focus.py).
-    results = next(iter(per_mode.values()))
+
+def _plot_scores(
+    plt: Any,
+    path: Path,
+    results: list[dict[str, Any]],
+    threshold: float,
+    focus_threshold: float | None,
+) -> None:
+    """Both abstention signals, each with its threshold: relevance for every question, the
+    focus cosine for the questions that have a focus (focus.py)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     panels = (
         ("relevance", threshold, "relevance (best cosine of the question)", "Relevance"),
@@ -113,7 +127,7 @@ def write_plots(
         if groups:
             ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "scores.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
