@@ -281,18 +281,16 @@ def eval_command(
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
-    if run.calibration is not None:
-        c = run.calibration
+    if (c := run.calibration) is not None:
         click.echo(
             f"Calibrated abstention threshold: {c.threshold}, focus threshold: "
             f"{c.focus_threshold} (saved for {c.model})"
         )
     from . import report
 
-    summary = run.summary
-    report.write_outputs(Path(out), summary, run.per_mode)
+    report.write_outputs(Path(out), run.summary, run.per_mode)
     click.echo((Path(out) / "report.md").read_text(encoding="utf-8"))
-    last = summary["modes"][chosen[-1]].get("hit@1")
+    last = run.summary["modes"][chosen[-1]].get("hit@1")
     if min_hit1 is not None and (last is None or last < min_hit1):
         _fail(f"hit@1 {last} of mode {chosen[-1]} is below --min-hit1 {min_hit1}", 6)
 
