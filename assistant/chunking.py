@@ -15,11 +15,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
-
-import pysbd
+from typing import TYPE_CHECKING, NamedTuple
 
 from .corpus import Document
+
+if TYPE_CHECKING:
+    import pysbd
 
 BULLET = re.compile(r"^[ \t\u00a0]*(?:[•\-\*\u2013\u25aa\u25cf]|\d{1,2}[.)])[ \t\u00a0]+")
 MD_HEADING = re.compile(r"^[ \t]*(#{1,6})[ \t]+")
@@ -157,6 +158,8 @@ def blocks(document: Document) -> list[Block]:
 
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
+    import pysbd  # build time only: answering reads sentence spans from the index
+
     return pysbd.Segmenter(language="en", clean=False)
 
 

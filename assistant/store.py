@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from .candidates import Candidates
 from .chunking import Passage, passages
@@ -200,6 +199,8 @@ def _embed(
     distinct = sorted(set(texts) | set(sentence_texts), key=lambda t: (len(t), t))
     dim = embedder.dimension
     parts = []
+    from tqdm import tqdm  # build time only
+
     with tqdm(total=len(distinct), desc="Embedding", unit="text", disable=not progress) as bar:
         for i in range(0, len(distinct), chunk):
             batch = distinct[i : i + chunk]
