@@ -23,7 +23,8 @@ class Mode(StrEnum):
 
 #: The mode `ask` uses when none is given.
 DEFAULT_MODE = Mode.RERANK
-MODES = tuple(Mode)
+#: The modes' strings, as options and messages show them (`click.Choice(MODES)`).
+MODES = tuple(mode.value for mode in Mode)
 
 
 class IndexKind(StrEnum):
@@ -37,4 +38,4 @@ class IndexKind(StrEnum):
     IVF_SQ8 = "ivf_sq8"
 
 
-INDEX_KINDS = tuple(IndexKind)
+INDEX_KINDS = tuple(kind.value for kind in IndexKind)

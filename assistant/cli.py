@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .choices import DEFAULT_MODE, MODES, IndexKind, Mode
+from .choices import DEFAULT_MODE, INDEX_KINDS, MODES, IndexKind
 from .errors import VerbatimError
 
 
@@ -77,7 +77,7 @@ def cli(verbose: int) -> None:
 @model_option
 @click.option(
     "--index-kind",
-    type=click.Choice([kind.value for kind in IndexKind]),
+    type=click.Choice(INDEX_KINDS),
     default=IndexKind.AUTO.value,
     envvar="VERBATIM_INDEX_KIND",
     show_default=True,
@@ -135,7 +135,7 @@ def _questions(question: str | None) -> Iterator[str]:
 )
 @click.option(
     "--mode",
-    type=click.Choice([mode.value for mode in Mode]),
+    type=click.Choice(MODES),
     default=DEFAULT_MODE.value,
     show_default=True,
     help="Retrieval mode.",
