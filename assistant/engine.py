@@ -267,7 +267,7 @@ class Assistant:
         if focus_vector is not None and hits:
             # The rest of the question must match some candidate sentence too (focus.py).
             best = best_sentences(self.index, [h.row for h in hits], focus_vector)
-            focus = max(cosine for cosine, _ in best.values())
+            focus = max(b.cosine for b in best.values())
         top = hits[:k]
         best_shown = max((h.relevance for h in top), default=None)
         shown = []

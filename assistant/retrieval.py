@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,18 +40,26 @@ class Hit:
     highlight: tuple[int, int]  # offsets of the best-matching sentence
 
 
+class BestSentence(NamedTuple):
+    cosine: float  # the sentence's cosine with the query
+    number: int  # which sentence of its passage (0-based)
+
+
 def best_sentences(
     index: Store, rows: list[int], query_vector: np.ndarray
-) -> dict[int, tuple[float, int]]:
-    """For each candidate row: (cosine of its best sentence, that sentence's number), in one
-    matrix product over the candidates' sentences (the first best sentence wins a tie)."""
+) -> dict[int, BestSentence]:
+    """For each candidate row its best sentence (cosine and number), in one matrix product
+    over the candidates' sentences (the first best sentence wins a tie)."""
     vectors, lengths = index.sentence_vectors_of(rows)
     first = np.cumsum(lengths) - lengths  # where each candidate's sentences begin
     sims = vectors @ query_vector
     owner = np.repeat(np.arange(len(rows)), lengths)
     order = np.lexsort((np.arange(len(sims)), -sims, owner))  # by candidate, best first
     top = order[first]
-    return {r: (float(sims[t]), int(t - f)) for r, t, f in zip(rows, top.tolist(), first.tolist())}
+    return {
+        r: BestSentence(float(sims[t]), int(t - f))
+        for r, t, f in zip(rows, top.tolist(), first.tolist())
+    }
 
 
 def search(
@@ -97,7 +106,7 @@ def search(
         w_dense, w_sentence, w_bm25 = rerank_weights
         top = found.bm25_top
         fused = {
-            ids[r]: w_dense * passage_cos[r] + w_sentence * best[r][0] + w_bm25 * bm25[r] / top
+            ids[r]: w_dense * passage_cos[r] + w_sentence * best[r].cosine + w_bm25 * bm25[r] / top
             for r in rows
         }
     row_of = {pid: r for r, pid in ids.items()}
@@ -109,8 +118,8 @@ def search(
             Hit(
                 row=r,
                 score=score,
-                relevance=max(passage_cos[r], best[r][0]),
-                highlight=passage.sentences[best[r][1]],
+                relevance=max(passage_cos[r], best[r].cosine),
+                highlight=passage.sentences[best[r].number],
             )
         )
     return hits
