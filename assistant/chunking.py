@@ -213,8 +213,26 @@ def _windows(sentences: list[tuple[int, int]], max_chars: int) -> list[list[tupl
     return groups
 
 
+def _fallback_units(text: str, typed: list[Block], title: str) -> list[Unit]:
+    """Passage units of a document with no paragraph or list: its headings and captions (a
+    title with one short line), else its title (a one-line document). Never empty for a
+    document with text, so every document can be quoted."""
+    for kinds in (("heading", "caption"), ("title",)):
+        chosen = [b for b in typed if b.kind in kinds]
+        if chosen:
+            return [
+                Unit(b.start, b.end, title, number, "paragraph")
+                for number, b in enumerate(chosen, start=1)
+            ]
+    return []
+
+
 def passages(document: Document, max_passage_chars: int = 1200) -> list[Passage]:
-    """The quotable passages of a document, in document order."""
+    """The quotable passages of a document, in document order.
+
+    A document without any paragraph or list (one line, or a title and a short line) still
+    gets passages: its short lines become paragraphs (see `_fallback_units`).
+    """
     text = document.text
     typed = blocks(document)
     section = document.title
@@ -241,6 +259,8 @@ def passages(document: Document, max_passage_chars: int = 1200) -> list[Passage]
             else:
                 paragraph += 1
                 units.append(Unit(block.start, block.end, section, paragraph, "list"))
+    if not units:
+        units = _fallback_units(text, typed, document.title)
     out = []
     for unit in units:
         sentences = sentence_spans(text, unit.start, unit.end)

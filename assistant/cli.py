@@ -18,6 +18,8 @@ import click
 from .choices import DEFAULT_MODE, INDEX_KINDS, MODES, IndexKind
 from .errors import VerbatimError
 
+log = logging.getLogger(__name__)
+
 
 def _fail(message: str, code: int) -> None:
     click.echo(f"Error: {message}", err=True)
@@ -95,13 +97,15 @@ def build(corpus: str | None, index: str | None, model: str | None, index_kind: 
     from .corpus import load_corpus
     from .dense import IndexPlan
     from .embedding import load_embedder
-    from .engine import default_paths
-    from .store import build_index
+    from .engine import check_may_replace, default_paths
+    from .store import build_index, check_writable
 
     try:
         settings = _settings(model=model)
         corpus_dir, index_dir = default_paths(corpus, index)
+        check_may_replace(corpus, index, corpus_dir, index_dir, automatic=False)
         load_corpus(corpus_dir)  # fail on a bad corpus before spending seconds on the model
+        check_writable(index_dir)  # and on a folder that cannot be written
         embedder = load_embedder(settings.model)
         manifest = build_index(
             corpus_dir, index_dir, settings, embedder, progress=True, plan=IndexPlan(index_kind)
@@ -118,13 +122,33 @@ def build(corpus: str | None, index: str | None, model: str | None, index_kind: 
     )
 
 
+class NotUtf8(str):
+    """An input line that is not valid UTF-8; the text says where (answered as `invalid`)."""
+
+
+def _decoded(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return NotUtf8(
+            f"The question is not valid UTF-8 text (bad byte 0x{raw[exc.start]:02x} at byte "
+            f"{exc.start}). Please send it as UTF-8."
+        )
+
+
 def _questions(question: str | None) -> Iterator[str]:
     if question is not None:
-        yield question
+        # Bytes of the argument that are not UTF-8 arrive as lone surrogates; name the bytes.
+        yield (
+            _decoded(question.encode("utf-8", "surrogateescape"))
+            if any("\udc80" <= c <= "\udcff" for c in question)
+            else question
+        )
         return
     # One answer per input line, blank lines included (as `invalid`), so outputs line up.
-    for line in sys.stdin:
-        yield line.rstrip("\n").rstrip("\r")
+    # Lines are read as bytes so that invalid UTF-8 is reported as such.
+    for line in sys.stdin.buffer:
+        yield _decoded(line.rstrip(b"\n").rstrip(b"\r"))
 
 
 @cli.command()
@@ -167,7 +191,7 @@ def ask(
       assistant ask --json -k 5 "What causes milia?"
       assistant ask --json < questions.txt > answers.jsonl
     """
-    from .answer import render_text
+    from .answer import compose, render_text
     from .engine import Assistant
 
     try:
@@ -181,7 +205,10 @@ def ask(
     color = sys.stdout.isatty() and not as_json
     first = True
     for q in _questions(question):
-        answer = assistant.ask(q, mode=mode)
+        if isinstance(q, NotUtf8):
+            answer = compose("", "invalid", message=str(q))
+        else:
+            answer = assistant.ask(q, mode=mode)
         if as_json:
             click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
@@ -332,3 +359,12 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+        log.debug("unexpected error", exc_info=True)  # the traceback with -vv
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {first} (run with -vv for details, and "
+            "please report it).",
+            err=True,
+        )
+        sys.exit(1)

@@ -1,5 +1,11 @@
 """Loading the corpus: every `.txt` and `.md` file under a folder is one document.
 
+Files and folders whose names start with a dot are ignored. A symlinked file is used only when
+the file it points to is inside the corpus folder too; one leading outside it (`ln -s /etc/passwd
+corpus/passwd.txt`) is skipped with a warning, so a build can only ever quote the corpus folder.
+Symlinked folders are not entered. A file name that is not valid UTF-8 is refused: names appear
+in every citation and in the JSON output.
+
 A document may have a sidecar `<file name>.meta.json` beside it, for example
 `secondary-milia.txt.meta.json`::
 
@@ -14,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +51,24 @@ class Document:
         return self.section_flags.get(section.strip().casefold(), ())
 
 
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(message: str) -> None:
+    """Log a warning about the corpus once per process (the corpus is listed several times)."""
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    log.warning("%s", message)
+
+
+def shown(path: Path) -> str:
+    """A path as text that can always be printed: bytes that are not UTF-8 as \\xNN."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
 def _decode(path: Path, data: bytes) -> str:
     if not data.strip():
         raise CorpusError(
@@ -68,9 +94,21 @@ def _decode(path: Path, data: bytes) -> str:
     return text
 
 
-def _read_sidecar(path: Path) -> dict[str, object]:
+def _sidecar_path(path: Path, root: Path) -> Path | None:
+    """The document's sidecar file, unless it is a symlink leading outside the corpus folder."""
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if not sidecar.exists():
+    if sidecar.exists() and _outside(sidecar, root):
+        _warn_once(
+            f"{sidecar}: skipped, it is a symlink to {shown(sidecar.resolve())}, outside the corpus "
+            f"folder {root}."
+        )
+        return None
+    return sidecar
+
+
+def _read_sidecar(path: Path, root: Path) -> dict[str, object]:
+    sidecar = _sidecar_path(path, root)
+    if sidecar is None or not sidecar.exists():
         return {}
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -102,7 +140,7 @@ def load_document(path: Path, root: Path) -> Document:
     except OSError as exc:
         raise CorpusError(f"{path}: cannot be read ({exc.strerror}).") from None
     text = _decode(path, data)
-    meta = _read_sidecar(path)
+    meta = _read_sidecar(path, root)
     sections = meta.get("sections", {})
     assert isinstance(sections, dict)
     first_line = text.strip().splitlines()[0].strip()
@@ -116,8 +154,17 @@ def load_document(path: Path, root: Path) -> Document:
     )
 
 
+def _outside(path: Path, root: Path) -> bool:
+    """True when `path` (a symlink, or under a symlinked folder) resolves outside `root`."""
+    return not path.resolve().is_relative_to(root.resolve())
+
+
 def corpus_files(root: Path) -> list[Path]:
-    """The document files under `root`, sorted, warning about files of other types."""
+    """The document files under `root`, sorted, warning (once) about files that are skipped.
+
+    Raises `CorpusError` for a missing folder, a folder without documents, or a file name that
+    is not valid UTF-8.
+    """
     if not root.is_dir():
         raise CorpusError(
             f"{root}: corpus folder not found. Create it and put .txt or .md files in it, "
@@ -128,10 +175,24 @@ def corpus_files(root: Path) -> list[Path]:
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.suffix.lower() in DOCUMENT_SUFFIXES:
-            found.append(path)
-        elif not path.name.endswith(SIDECAR_SUFFIX):
-            log.warning("%s: skipped, only .txt and .md files are documents", path)
+        if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+            if not path.name.endswith(SIDECAR_SUFFIX):
+                _warn_once(f"{shown(path)}: skipped, only .txt and .md files are documents")
+            continue
+        try:
+            rel.as_posix().encode("utf-8")
+        except UnicodeEncodeError:
+            raise CorpusError(
+                f"{shown(path)}: the file name is not valid UTF-8. Rename the file "
+                "(file names appear in every citation)."
+            ) from None
+        if _outside(path, root):
+            _warn_once(
+                f"{path}: skipped, it is a symlink to {shown(path.resolve())}, outside the corpus "
+                f"folder {root}. Copy the file into the folder to use it."
+            )
+            continue
+        found.append(path)
     if not found:
         raise CorpusError(
             f"{root}: the corpus folder holds no .txt or .md files. Add at least one document."
@@ -150,8 +211,8 @@ def corpus_hash(root: Path) -> str:
     root = Path(root)
     digest = hashlib.sha256()
     for path in corpus_files(root):
-        for part in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
-            if part.exists():
+        for part in (path, _sidecar_path(path, root)):
+            if part is not None and part.exists():
                 digest.update(part.relative_to(root).as_posix().encode() + b"\0")
                 digest.update(hashlib.sha256(part.read_bytes()).digest())
     return digest.hexdigest()

@@ -18,8 +18,10 @@ from .choices import DEFAULT_MODE, MODES, Mode
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
 from .errors import (
+    IndexBuildError,
     IndexCorruptError,
     IndexMissingError,
+    IndexProtectedError,
     IndexStaleError,
     ModelUnavailableError,
     SettingsError,
@@ -57,11 +59,36 @@ def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[
     def pick(given: Path | str | None, name: str) -> Path:
         if given:
             return Path(given)
-        if (Path.cwd() / name).exists():
-            return Path.cwd() / name
-        return PROJECT_ROOT / name
+        return default_folder(name)
 
     return pick(corpus, "corpus"), pick(index, "index")
+
+
+def default_folder(name: str) -> Path:
+    """./<name> when it exists, else the folder beside the package (a source checkout)."""
+    return Path.cwd() / name if (Path.cwd() / name).exists() else PROJECT_ROOT / name
+
+
+def check_may_replace(
+    corpus: Path | str | None,
+    index: Path | str | None,
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    automatic: bool,
+) -> None:
+    """index_guard's rules, given the corpus and index asked for (--corpus/--index or
+    VERBATIM_CORPUS/VERBATIM_INDEX, as the CLI and the app read them; None: not named)."""
+    from .index_guard import check_may_replace as check
+
+    check(
+        corpus_dir,
+        index_dir,
+        default_corpus=default_folder("corpus"),
+        corpus_named=bool(corpus),
+        index_named=bool(index),
+        automatic=automatic,
+    )
 
 
 def query_embedder(settings: Settings, index: Store) -> Embedder:
@@ -77,6 +104,11 @@ def query_embedder(settings: Settings, index: Store) -> Embedder:
             log.warning("the ONNX encoder is for %r, not the index's model", onnx.model_id)
         except ModelUnavailableError as exc:
             log.warning("%s Using sentence-transformers instead.", exc)
+    elif settings.onnx:
+        log.warning(
+            "the index has no ONNX query encoder (built with VERBATIM_ONNX=0), so answering "
+            "loads torch; rebuild it with `assistant build` for a faster start"
+        )
     return load_embedder(settings.model)
 
 
@@ -135,16 +167,17 @@ class Assistant:
                     f"{exc} The index folder is read-only here, so it cannot be rebuilt "
                     "automatically; run that command where it is writable."
                 ) from None
+            try:
+                check_may_replace(corpus, index, corpus_dir, index_dir, automatic=True)
+            except IndexProtectedError as refused:
+                raise IndexProtectedError(f"{exc} {refused}") from None
             log.warning("%s Rebuilding it now.", exc)
             load_corpus(corpus_dir)  # a bad corpus file fails here, before the model loads
             embedder = embedder or load_embedder(settings.model)
             try:
                 build_index(corpus_dir, index_dir, settings, embedder, progress=progress)
-            except OSError as write_error:
-                raise type(exc)(
-                    f"{exc} Rebuilding it failed ({write_error.strerror or write_error}); "
-                    "run that command where the index folder is writable."
-                ) from None
+            except IndexBuildError as write_error:
+                raise IndexBuildError(f"{exc} Rebuilding it failed: {write_error}") from None
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
         if settings.query_expansion and loaded.vocabulary is not None:
             # Load the word model while the query encoder loads: both take a few tenths of a

@@ -37,6 +37,18 @@ class IndexCorruptError(VerbatimError):
     exit_code = 4
 
 
+class IndexBuildError(VerbatimError):
+    """An index could not be written (disk full, read-only folder) or finished (encoder export)."""
+
+    exit_code = 4
+
+
+class IndexProtectedError(VerbatimError):
+    """A run would replace an index it must not replace (tracked by git, or another corpus's)."""
+
+    exit_code = 4
+
+
 class ModelUnavailableError(VerbatimError):
     """The embedding model cannot be loaded offline."""
 

@@ -13,18 +13,27 @@ An index is a folder::
                       (words.json, vectors.npy; optional)
 
 Nothing is unpickled, and FAISS reads a file only after its checksum matched the manifest.
+
+Building writes into a temporary sibling folder `.<name>.building-<token>` and swaps it in with
+two renames; the replaced index goes to `.<name>.old-<token>` and is deleted. A build holds an
+advisory lock (flock) on its folder while it runs, and creating, swapping and cleaning up happen
+with the parent folder locked, so concurrent builds swap one at a time and every build can
+remove what a killed build left behind without touching a running one's folder.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import re
+import secrets
 import shutil
-import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +42,16 @@ import numpy as np
 
 from .candidates import Candidates
 from .chunking import Passage, passages
-from .corpus import Document, corpus_hash, load_corpus
+from .corpus import Document, corpus_hash, load_corpus, shown
 from .dense import DenseIndex, IndexPlan
 from .embedding import Embedder, SentenceTransformerEmbedder
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .errors import (
+    CorpusError,
+    IndexBuildError,
+    IndexCorruptError,
+    IndexMissingError,
+    IndexStaleError,
+)
 from .expansion import Vocabulary, word_model
 from .lexical import LexicalIndex
 from .settings import Settings
@@ -135,22 +150,36 @@ def passage_embedding_text(passage: Passage, settings: Settings) -> str:
 
 
 def _export_encoder(embedder: Embedder, folder: Path, settings: Settings) -> bool:
-    """Save the query encoder as ONNX beside the index; False (and a warning) if it cannot be."""
+    """Save the query encoder as ONNX beside the index. False when there is none to save (not a
+    sentence-transformers embedder, or VERBATIM_ONNX=0); `IndexBuildError` when the export
+    fails (a full disk, a model that cannot be exported): an index without its encoder would
+    silently load torch on every start, so the build is not reported as a success."""
     if not isinstance(embedder, SentenceTransformerEmbedder) or not settings.onnx:
         return False  # not a sentence-transformers embedder (e.g. the tests' fake), or disabled
     try:
         from .onnx_export import export_onnx
 
         export_onnx(embedder.model, folder, model_id=embedder.model_id)
-    except Exception as exc:  # noqa: BLE001 - the index works without it, on torch
-        log.warning(
-            "could not export the ONNX query encoder (%s: %s); queries will load torch",
-            type(exc).__name__,
-            exc,
-        )
+    except Exception as exc:  # noqa: BLE001 - reported as one clear error below
         shutil.rmtree(folder, ignore_errors=True)
-        return False
+        reason = _reason(exc)
+        raise IndexBuildError(
+            f"could not export the ONNX query encoder ({reason}), so the index was not built. "
+            "Free disk space and build again, or set VERBATIM_ONNX=0 to build an index without "
+            "it (answering then loads torch, which starts slower)."
+        ) from None
     return True
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short reason: the OS's words for an OSError (also when wrapped)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
 def _build_vocabulary(texts: list[str], folder: Path) -> bool:
@@ -235,6 +264,8 @@ def build_index(
     started = time.perf_counter()
     documents = load_corpus(corpus_dir)
     all_passages = [p for doc in documents for p in passages(doc, settings.max_passage_chars)]
+    if not all_passages:  # chunking gives every document with text a passage; kept as a guard
+        raise CorpusError(f"{corpus_dir}: no passage to index in the corpus. Add some text.")
     texts = [passage_embedding_text(p, settings) for p in all_passages]
     by_source = {d.source: d.text for d in documents}
     sentence_texts = [by_source[p.source][s:e] for p in all_passages for s, e in p.sentences]
@@ -242,14 +273,12 @@ def build_index(
         embedder, texts, sentence_texts, progress=progress
     )
 
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
-    try:
+    with _as_build_error(index_dir), _build_folder(index_dir) as tmp:
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
             for p in all_passages:
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
         dense = DenseIndex.build(passage_matrix, plan)
-        dense.save(tmp / DENSE)
+        _save_dense(dense, tmp / DENSE)
         has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR, settings)
         np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)
         passage_texts = [p.text for p in all_passages]
@@ -281,28 +310,172 @@ def build_index(
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
         _swap_in(tmp, index_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info(
         "built %s: %d passages in %.1fs", index_dir, len(all_passages), manifest["build_seconds"]
     )
     return manifest
 
 
-def _swap_in(tmp: Path, index_dir: Path) -> None:
-    """Replace `index_dir` by `tmp` so a reader sees the old or the new index, never a mix."""
-    if not index_dir.exists():
-        tmp.rename(index_dir)
-        return
-    old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}-{time.time_ns()}")
-    index_dir.rename(old)
+@contextmanager
+def _as_build_error(index_dir: Path) -> Iterator[None]:
+    """An OSError while writing the index (disk full, read-only) as one clear `IndexBuildError`."""
     try:
-        tmp.rename(index_dir)
-    except BaseException:
-        old.rename(index_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        yield
+    except OSError as exc:
+        raise IndexBuildError(
+            f"cannot write the index to {shown(index_dir)} ({_reason(exc)}). Free disk space or "
+            "make the folder writable, or choose another folder with --index; any index "
+            "already there is unchanged."
+        ) from None
+
+
+def _save_dense(dense: DenseIndex, path: Path) -> None:
+    """FAISS reports a failed write (a full disk) as RuntimeError: make it the OSError it is."""
+    try:
+        dense.save(path)
+    except RuntimeError as exc:
+        lines = str(exc).strip().splitlines() or ["write failed"]
+        raise OSError(f"FAISS could not write {path.name}: {lines[-1][:200]}") from None
+
+
+# ---- temporary build folders: created under a lock, swapped in, and cleaned up after a crash --
+
+
+@contextmanager
+def _locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """An advisory lock (flock) on a folder, held inside the block: True if taken. It goes away
+    with the process, however it ends, so a killed build leaves no lock behind."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _leftovers(index_dir: Path) -> list[tuple[str, Path]]:
+    """("building" | "old", folder) for every temporary folder of builds of `index_dir`."""
+    pattern = re.compile(rf"^\.{re.escape(index_dir.name)}\.(building|old)-[A-Za-z0-9_-]+$")
+    found = []
+    for entry in sorted(index_dir.parent.iterdir()):
+        match = pattern.match(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink():
+            found.append((match.group(1), entry))
+    return found
+
+
+def _remove_stale(index_dir: Path) -> list[Path]:
+    """Delete what builds of `index_dir` that died (killed, power cut) left behind. Called with
+    the parent folder locked, so no build is between creating and locking its folder, and no
+    swap is under way: a `.building-` folder whose lock is free, and any `.old-` folder, is
+    stale. A running build holds the lock on its folder, which is left alone."""
+    removed = []
+    for kind, entry in _leftovers(index_dir):
+        if kind == "building":
+            with _locked(entry, wait=False) as free:
+                if not free:
+                    continue  # its build is still running
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    if removed:
+        log.warning(
+            "removed %d folder(s) left by an interrupted build of %s: %s",
+            len(removed),
+            index_dir,
+            ", ".join(p.name for p in removed),
+        )
+    return removed
+
+
+@contextmanager
+def _build_folder(index_dir: Path) -> Iterator[Path]:
+    """A fresh `.<name>.building-<token>` folder beside `index_dir`, locked while the build runs
+    and removed afterwards unless it was swapped in. Stale folders are removed first."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(8)
+    tmp = index_dir.with_name(f".{index_dir.name}.building-{token}")
+    with _locked(index_dir.parent):
+        _remove_stale(index_dir)
+        tmp.mkdir()
+        fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # before the parent is unlocked: never unguarded
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already when swapped in
+        os.close(fd)
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    """Replace `index_dir` by `tmp` so a reader sees the old or the new index, never a mix.
+
+    With the parent folder locked, so concurrent builds swap one at a time: the old index is
+    renamed to `.<name>.old-<token>`, `tmp` to `index_dir`, and the old one deleted."""
+    token = tmp.name.split(".building-", 1)[1]
+    old = index_dir.with_name(f".{index_dir.name}.old-{token}")
+    with _locked(index_dir.parent):
+        if not index_dir.exists():
+            tmp.rename(index_dir)
+            return
+        index_dir.rename(old)
+        try:
+            tmp.rename(index_dir)
+        except BaseException:
+            old.rename(index_dir)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def check_writable(index_dir: Path) -> None:
+    """`IndexBuildError` now, before minutes of work, when `index_dir` cannot be written."""
+    index_dir = Path(index_dir)
+    with _as_build_error(index_dir):
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        probe = index_dir.with_name(f".{index_dir.name}.building-probe-{secrets.token_hex(4)}")
+        with _locked(index_dir.parent):  # named like a build folder: a crash here is cleaned up
+            probe.mkdir()
+            probe.rmdir()
+
+
+def remove_stale_build_folders(index_dir: Path) -> list[Path]:
+    """Delete the temporary folders left by interrupted builds of `index_dir` (every build does
+    this first); returns what was removed."""
+    index_dir = Path(index_dir)
+    if not index_dir.parent.is_dir():
+        return []
+    with _locked(index_dir.parent):
+        return _remove_stale(index_dir)
+
+
+def _check_shape(manifest: object) -> None:
+    """ValueError unless the manifest has the fields loading relies on, with the right types."""
+    if not isinstance(manifest, dict):
+        raise ValueError("not a manifest object")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(
+        isinstance(name, str)
+        and isinstance(digest, str)
+        and name
+        and not name.startswith("/")
+        and ".." not in name.split("/")
+        for name, digest in files.items()
+    ):
+        raise ValueError("'files' must map file names inside the index to checksums")
+    counts = manifest.get("counts")
+    if not isinstance(counts, dict) or not all(
+        isinstance(counts.get(key), int) for key in ("documents", "passages", "sentences")
+    ):
+        raise ValueError("'counts' must be an object of whole numbers")
+    for key, kind in (("settings", dict), ("model", str), ("dimension", int)):
+        if not isinstance(manifest.get(key), kind):
+            raise ValueError(f"{key!r} must be a {kind.__name__} (JSON {_JSON[kind]})")
+
+
+_JSON = {dict: "object", str: "string", int: "number"}
 
 
 def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, Any]:
@@ -317,7 +490,7 @@ def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, 
         )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        if not isinstance(manifest, dict):
             raise ValueError("not a manifest object")
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(
@@ -328,6 +501,12 @@ def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, 
             f"{index_dir} has index format {manifest.get('format_version')!r}; this version reads "
             f"format {FORMAT_VERSION}. Rebuild it with `{fix}`."
         )
+    try:
+        _check_shape(manifest)
+    except ValueError as exc:
+        raise IndexCorruptError(
+            f"{path} is corrupt ({exc}). Rebuild the index with `{fix}`."
+        ) from None
     return manifest
 
 
