@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -360,7 +361,8 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
-        log.debug("unexpected error", exc_info=True)  # the traceback with -vv
+        # With -vv, where it happened: the frames only, never the message (it may quote input).
+        log.debug("unexpected error:\n%s", "".join(traceback.format_tb(exc.__traceback__)))
         first = (str(exc).strip().splitlines() or [""])[0][:300]
         click.echo(
             f"Error: unexpected {type(exc).__name__}: {first} (run with -vv for details, and "

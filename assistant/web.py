@@ -29,6 +29,7 @@ import gradio as gr
 
 from .answer import TEMPLATES, compose, escape_markdown
 from .question import check
+from .web_safety import VoteLimiter, log_failure, trim_session, vote_of
 
 if TYPE_CHECKING:
     from .engine import Assistant
@@ -455,11 +456,12 @@ class FeedbackLog:
         return True
 
 
-def feedback_record(turn: dict[str, Any], liked: object) -> dict[str, Any]:
-    """What one thumbs up/down stores: no more than is needed to judge the answer."""
-    vote = {True: "up", False: "down"}.get(liked) if isinstance(liked, bool) else None
+def feedback_record(turn: dict[str, Any], liked: object) -> dict[str, Any] | None:
+    """What one thumbs up/down stores: no more than is needed to judge the answer. None when
+    `liked` is not a vote (up, down or cleared): nothing else is stored."""
+    vote = vote_of(liked)
     if vote is None:
-        vote = "cleared" if liked in ("", None) else str(liked)[:40]
+        return None
     answer = turn["answer"]
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -509,12 +511,24 @@ class VerbatimBlocks(gr.Blocks):
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
         for key, value in self.launch_defaults.items():
             kwargs.setdefault(key, value)
+        # The front door (assistant/http_guard.py): body limit, no uploads, request shapes,
+        # hosts, origins and security headers, around everything Gradio serves.
+        from .http_guard import guard_lifespan, public_root
+
+        kwargs["app_kwargs"] = {
+            "lifespan": guard_lifespan(self),
+            **(kwargs.get("app_kwargs") or {}),
+        }
+        kwargs.setdefault("num_workers", 0)  # static-file workers would bypass the guard
+        if public_root():
+            kwargs.setdefault("root_path", public_root())
         return super().launch(**kwargs)
 
 
 def build_demo(assistant: Assistant) -> VerbatimBlocks:
     """The Gradio app for `assistant`. Load the assistant once and share it: it is read-only."""
     feedback = FeedbackLog()
+    votes = VoteLimiter()
     default_k = assistant.settings.top_k
     max_chars = assistant.settings.max_question_chars
     titles = [doc.title for doc in assistant.index.documents.values()]
@@ -538,8 +552,8 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
                     return answer_json(assistant.ask(question, top_k=default_k).to_dict())
                 return answer_json(compose(checked.text, "invalid", message=problem).to_dict())
             return answer_json(assistant.ask(question, top_k=k).to_dict())
-        except Exception:
-            log.exception("/ask failed")
+        except Exception as exc:
+            log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
 
     def answer_turn(message: object, passages: object, session: dict[str, Any]) -> dict[str, Any]:
@@ -580,11 +594,12 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
                 "turns": [*session["turns"], turn],
                 "next_turn": session["next_turn"] + 1,
             }
-        except Exception:
-            log.exception("chat failed")
+        except Exception as exc:
+            log_failure(log, "chat", exc)
             messages.append({"role": "assistant", "content": ERROR_TEXT})
             session = {**session, "messages": messages}
-        return messages, "", session
+        session = trim_session(session)  # the oldest turns go past MAX_TURNS
+        return session["messages"], "", session
 
     def latest_source(session: dict[str, Any] | None):
         """After an answer: show its first quote in the source panel."""
@@ -601,8 +616,8 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
                 turn=turn["turn"],
                 question=turn["question"],
             )
-        except Exception:
-            log.exception("source view failed")
+        except Exception as exc:
+            log_failure(log, "source view", exc)
             return gr.skip()
 
     def cited_source(session: dict[str, Any] | None, evt: gr.EventData):
@@ -625,20 +640,25 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
             return render_source(
                 assistant, focus=focus, others=others, turn=turn_id, question=turn["question"]
             )
-        except Exception:
-            log.exception("source view failed")
+        except Exception as exc:
+            log_failure(log, "source view", exc)
             return gr.skip()
 
-    def on_like(session: dict[str, Any] | None, like: gr.LikeData) -> None:
+    def on_like(session: dict[str, Any] | None, evt: gr.EventData, request: gr.Request) -> None:
+        # gr.EventData, not gr.LikeData: LikeData fails inside Gradio (a traceback in the
+        # log) on event data without "index" or "value"; here any shape is just ignored.
         try:
-            index = like.index
+            data = getattr(evt, "_data", None)
+            data = data if isinstance(data, dict) else {}
+            index = data.get("index")
             turn = next(
                 (t for t in (session or {}).get("turns", []) if t["message_index"] == index), None
             )
-            if turn is not None:
-                feedback.write(feedback_record(turn, like.liked))
-        except Exception:
-            log.exception("feedback failed")
+            record = feedback_record(turn, data.get("liked", True)) if turn else None
+            if record is not None and votes.allow(getattr(request, "session_hash", None)):
+                feedback.write(record)
+        except Exception as exc:
+            log_failure(log, "feedback", exc)
 
     def clear():
         return [], "", new_session(), render_source(assistant)

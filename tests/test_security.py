@@ -143,9 +143,16 @@ def test_lone_surrogates_python_api(real_assistant):
 @pytest.mark.model
 @pytest.mark.parametrize(("name", "question", "ok"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gradio_api(app, name, question, ok):
+    from assistant.http_guard import MAX_BODY_BYTES
+
+    body = json.dumps({"data": [question, 3]}).encode()
     started = time.perf_counter()
-    code, sse = rest_ask(app[0], json.dumps({"data": [question, 3]}).encode())
+    code, sse = rest_ask(app[0], body)
     elapsed = time.perf_counter() - started
+    if len(body) > MAX_BODY_BYTES:  # refused at the door, before anything parses it
+        assert code == 413 and "larger than" in json.loads(sse)["detail"]
+        assert elapsed < 1.0
+        return
     assert code == 200
     event, data = final_data(sse)
     assert event == "complete" and ok(data[0]) and verbatim(data[0]), data
@@ -363,11 +370,12 @@ def test_file_routes_never_serve_files_outside_the_static_assets(app, path):
 
 
 @pytest.mark.server
-def test_upload_over_the_cap_is_413(app):
+def test_every_upload_is_413(app):
     with httpx.Client(base_url=app[0], timeout=60) as http:
-        r = http.post("/gradio_api/upload", files={"files": ("big.txt", b"a" * 1_000_000)})
-    assert r.status_code == 413
-    assert "maximum allowed size" in r.text
+        for size in (1, 1_000_000):
+            r = http.post("/gradio_api/upload", files={"files": ("f.txt", b"a" * size)})
+            assert r.status_code == 413
+            assert "Uploads are refused" in r.text
 
 
 # ---- trust in the index ---------------------------------------------------------------------

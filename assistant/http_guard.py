@@ -1,0 +1,444 @@
+"""The app's front door: an ASGI middleware around everything Gradio serves.
+
+`HttpGuard` sits outside all of Gradio's own middleware (see `guard_lifespan`), so it sees each
+request first and each response last. It:
+
+- refuses request bodies over `MAX_BODY_BYTES` with 413, from the Content-Length header or while
+  the body arrives, before anything parses it (a question is at most 1,000 characters, so no
+  valid request comes near the limit);
+- refuses every upload (`POST /gradio_api/upload`) with 413 without reading it, and the
+  server-side fetch of URLs through `/gradio_api/file=http…` with 403: the app takes no files;
+- checks the shape of the JSON the API endpoints take (`/gradio_api/call/<name>`,
+  `/gradio_api/run/<name>`, `/gradio_api/queue/join`): an object, a `data` list with exactly the
+  endpoint's number of inputs, an existing `fn_index`. Anything else is a 4xx with a message
+  saying what is wrong, never a Gradio traceback that would print the request (and with it the
+  question) to the server log;
+- accepts only known Host headers and drops X-Forwarded-Host/-Proto/-For, so the page's root
+  URL (which Gradio derives from them) cannot be chosen by a client;
+- refuses requests from any origin but the page's own (no CORS for other origins, and no
+  cross-site request forgery through "simple" requests);
+- adds security headers to every response: a Content-Security-Policy the page works under,
+  X-Content-Type-Options nosniff, frame options and no referrer.
+
+See SECURITY.md for what each promise is and the test that proves it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+#: Largest request body accepted, in bytes. A 1,000-character question in JSON is at most
+#: 12 KB (every character escaped as a surrogate pair); the page's own requests are smaller.
+MAX_BODY_BYTES = 32 * 1024
+#: Set to the app's public URL (https://example.org) when it is served under another name than
+#: 127.0.0.1/localhost; on a Hugging Face Space, SPACE_HOST gives it.
+PUBLIC_URL_ENV = "VERBATIM_PUBLIC_URL"
+#: Extra Host names accepted (comma-separated), e.g. a LAN name when serving on 0.0.0.0.
+ALLOWED_HOSTS_ENV = "VERBATIM_ALLOWED_HOSTS"
+
+API_PREFIX = "/gradio_api"
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
+DROPPED_HEADERS = frozenset(
+    {
+        b"x-forwarded-host",
+        b"x-forwarded-proto",
+        b"x-forwarded-for",
+        b"x-forwarded-port",
+        b"forwarded",
+    }
+)
+
+#: The page needs inline scripts and styles (Gradio's config and components) and `eval` for
+#: `js_on_load`; everything must come from the app itself, nothing may frame it.
+CSP = (
+    "default-src 'self'; "
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; "
+    "font-src 'self' data:; "
+    "media-src 'self' data: blob:; "
+    "connect-src 'self'; "
+    "worker-src 'self' blob:; "
+    "object-src 'none'; "
+    "base-uri 'self'; "
+    "form-action 'self'; "
+    "frame-ancestors {ancestors}"
+)
+#: A Space shows the app in an iframe on huggingface.co.
+SPACE_ANCESTORS = "https://huggingface.co"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What an API function takes: its inputs all told, and those an API caller sends."""
+
+    inputs: int
+    api_inputs: int
+    public: bool
+
+
+def endpoints_of(blocks: Any) -> tuple[dict[int, Endpoint], dict[str, int]]:
+    """({fn_index: Endpoint}, {api_name: fn_index}) of a Gradio Blocks app."""
+    by_index: dict[int, Endpoint] = {}
+    by_name: dict[str, int] = {}
+    for index, fn in blocks.fns.items():
+        inputs = list(fn.inputs)
+        by_index[index] = Endpoint(
+            inputs=len(inputs),
+            api_inputs=sum(1 for block in inputs if not getattr(block, "skip_api", False)),
+            public=getattr(fn, "api_visibility", "public") == "public",
+        )
+        if fn.api_name:
+            by_name[str(fn.api_name)] = index
+    return by_index, by_name
+
+
+def public_origin() -> str | None:
+    """The configured public origin (scheme://host[:port]), if any."""
+    url = os.environ.get(PUBLIC_URL_ENV, "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}".lower()
+    space = os.environ.get("SPACE_HOST", "").strip()
+    if space:
+        return f"https://{space}".lower()
+    return None
+
+
+def public_root() -> str | None:
+    """The page's root URL when one is configured (then Gradio uses it as is)."""
+    url = os.environ.get(PUBLIC_URL_ENV, "").strip().rstrip("/")
+    if url and urlsplit(url).scheme in ("http", "https"):
+        return url
+    origin = public_origin()
+    return origin
+
+
+class HttpGuard:
+    """The ASGI middleware described in the module docstring."""
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        endpoints: tuple[dict[int, Endpoint], dict[str, int]],
+        *,
+        max_body: int = MAX_BODY_BYTES,
+        extra_hosts: Iterable[str] = (),
+        origin: str | None = None,
+        framed_by: str | None = None,
+    ) -> None:
+        self.app = app
+        self.by_index, self.by_name = endpoints
+        self.max_body = max_body
+        self.extra_hosts = frozenset(h.strip().lower() for h in extra_hosts if h.strip())
+        self.origin = origin
+        ancestors = framed_by or "'none'"
+        self.headers = [
+            (b"content-security-policy", CSP.format(ancestors=ancestors).encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        if framed_by is None:
+            self.headers.append((b"x-frame-options", b"DENY"))
+        self.header_names = {name for name, _ in self.headers} | {
+            b"access-control-allow-origin",
+            b"access-control-allow-credentials",
+        }
+
+    # ---- the request ---------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = self._with_headers(send)
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in DROPPED_HEADERS]
+        scope = {**scope, "headers": headers}
+        host = _header(headers, b"host")
+        allowed = self._allowed_hosts(scope)
+        if host is None or (allowed is not None and host.lower() not in allowed):
+            await _reply(
+                send,
+                400,
+                "This server does not answer to that host name. Open it as "
+                f"{self._own_origin(scope, None)}/ (or set {ALLOWED_HOSTS_ENV}).",
+            )
+            return
+        own = self._own_origin(scope, host)
+        origin = _header(headers, b"origin")
+        if origin is not None and origin.lower() != own:
+            await _reply(
+                send, 403, f"Cross-origin requests are refused: only pages from {own} may call."
+            )
+            return
+        path, method = scope.get("path", ""), scope.get("method", "GET")
+        if method == "POST" and (path.rstrip("/").endswith("/upload")):
+            await _reply(send, 413, "Uploads are refused: this app takes no files.")
+            return
+        if path.startswith((f"{API_PREFIX}/file=http", "/file=http")):
+            await _reply(send, 403, "This app does not fetch URLs.")
+            return
+        length = _header(headers, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await _reply(send, 413, self._too_large())
+            return
+        check = self._checker(method, path)
+        try:
+            body = await _read_body(receive, self.max_body) if check else None
+        except _TooLarge:
+            await _reply(send, 413, self._too_large())
+            return
+        if check is not None and body is not None:
+            problem = check(body)
+            if problem is not None:
+                status, message = problem
+                await _reply(send, status, message)
+                return
+            receive = _replay(body, receive)
+        else:
+            receive = _limited(receive, self.max_body)
+        try:
+            await self.app(scope, receive, send)
+        except _TooLarge:
+            await _reply(send, 413, self._too_large())
+
+    def _too_large(self) -> str:
+        return (
+            f"The request body is larger than {self.max_body:,} bytes. A question is at most "
+            "1,000 characters."
+        )
+
+    def _allowed_hosts(self, scope: dict) -> frozenset[str] | None:
+        """Host header values accepted, or None for any (serving on every interface with no
+        configured names: a LAN address cannot be known)."""
+        server = scope.get("server") or ("127.0.0.1", None)
+        bound, port = server[0], server[1]
+        names = set(LOCAL_NAMES)
+        if bound not in ("0.0.0.0", "::", None):
+            names.add(f"[{bound}]" if ":" in bound else bound)
+        hosts = set(self.extra_hosts)
+        for name in names:
+            hosts.add(name)
+            if port is not None:
+                hosts.add(f"{name}:{port}")
+        if self.origin:
+            hosts.add(urlsplit(self.origin).netloc)
+        if bound in ("0.0.0.0", "::") and not self.extra_hosts and not self.origin:
+            return None
+        return frozenset(h.lower() for h in hosts)
+
+    def _own_origin(self, scope: dict, host: str | None) -> str:
+        if self.origin:
+            return self.origin
+        if host is None:
+            server = scope.get("server") or ("127.0.0.1", 7860)
+            host = f"127.0.0.1:{server[1]}"
+        return f"{scope.get('scheme', 'http')}://{host}".lower()
+
+    # ---- body checks --------------------------------------------------------------------
+
+    def _checker(self, method: str, path: str) -> Callable[[bytes], tuple[int, str] | None] | None:
+        if method != "POST" or not path.startswith(API_PREFIX + "/"):
+            return None
+        rest = path[len(API_PREFIX) + 1 :].rstrip("/")
+        if rest == "queue/join":
+            return self._check_join
+        for prefix in ("call/", "run/", "api/"):
+            if rest.startswith(prefix) and "/" not in rest[len(prefix) :]:
+                name = rest[len(prefix) :]
+                return lambda body: self._check_call(name, body)
+        if rest.startswith("call/v2/"):
+            return lambda body: (404, 'Use /gradio_api/call/<name> with {"data": [...]}.')
+        return None
+
+    def _check_call(self, name: str, body: bytes) -> tuple[int, str] | None:
+        index = self.by_name.get(name)
+        endpoint = self.by_index.get(index) if index is not None else None
+        if endpoint is None or not endpoint.public:
+            names = ", ".join(
+                f"/{n}" for n, i in sorted(self.by_name.items()) if self.by_index[i].public
+            )
+            return 404, f"There is no API endpoint /{_short(name)}. The endpoints are {names}."
+        payload, problem = _json_object(body)
+        if problem:
+            return 422, problem
+        return _check_data(
+            payload, name, {endpoint.api_inputs, endpoint.inputs}, endpoint.api_inputs
+        ) or _check_fields(payload)
+
+    def _check_join(self, body: bytes) -> tuple[int, str] | None:
+        payload, problem = _json_object(body)
+        if problem:
+            return 422, problem
+        fn_index = payload.get("fn_index")
+        if isinstance(fn_index, bool) or not isinstance(fn_index, int):
+            return 422, "fn_index must be a whole number naming one of the app's functions."
+        endpoint = self.by_index.get(fn_index)
+        if endpoint is None:
+            return 404, f"There is no function with fn_index {fn_index}."
+        return _check_data(
+            payload, f"fn_index {fn_index}", {endpoint.inputs}, endpoint.inputs
+        ) or _check_fields(payload)
+
+    # ---- the response -------------------------------------------------------------------
+
+    def _with_headers(self, send: Callable) -> Callable:
+        async def wrapped(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                kept = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in self.header_names
+                ]
+                message = {**message, "headers": kept + self.headers}
+            await send(message)
+
+        return wrapped
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+async def _read_body(receive: Callable, limit: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Callable) -> Callable:
+    sent = False
+
+    async def replay() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _limited(receive: Callable, limit: int) -> Callable:
+    """`receive` that stops a body (sent without Content-Length) past the limit."""
+    size = 0
+
+    async def limited() -> dict:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise _TooLarge
+        return message
+
+    return limited
+
+
+async def _reply(send: Callable, status: int, message: str) -> None:
+    body = json.dumps({"detail": message}, ensure_ascii=False).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _json_object(body: bytes) -> tuple[dict[str, Any], str | None]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return {}, 'The request body must be a JSON object, e.g. {"data": ["What are milia?", 3]}.'
+    if not isinstance(payload, dict):
+        return {}, f"The request body must be a JSON object, not a {type(payload).__name__}."
+    return payload, None
+
+
+def _check_data(
+    payload: dict[str, Any], name: str, counts: set[int], shown: int
+) -> tuple[int, str] | None:
+    data = payload.get("data")
+    inputs = f"{shown} input" if shown == 1 else f"{shown} inputs"
+    if not isinstance(data, list):
+        return 422, f"'data' must be a list of the {inputs} of {name}."
+    if len(data) not in counts:
+        return 422, f"'data' must hold {inputs} for {name}, not {len(data)}."
+    return None
+
+
+def _check_fields(payload: dict[str, Any]) -> tuple[int, str] | None:
+    for key in ("session_hash", "trigger_id", "event_data"):
+        value = payload.get(key)
+        if value is None:
+            continue
+        if key == "session_hash" and not (isinstance(value, str) and len(value) <= 100):
+            return 422, "session_hash must be a string of at most 100 characters."
+        if key == "trigger_id" and (isinstance(value, bool) or not isinstance(value, int)):
+            return 422, "trigger_id must be a whole number."
+        if key == "event_data" and not isinstance(value, dict):
+            return 422, "event_data must be a JSON object."
+    return None
+
+
+def guard_lifespan(blocks: Any) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """A FastAPI lifespan that puts `HttpGuard` around the app's whole middleware stack.
+
+    Uvicorn runs the lifespan before it accepts a connection, and by then Starlette has built
+    the stack (Gradio's CORS and compression included), so the guard is the outermost layer of
+    every HTTP request. Pass it as `launch(app_kwargs={"lifespan": guard_lifespan(demo)})`.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        stack = app.middleware_stack or app.build_middleware_stack()
+        if not isinstance(stack, HttpGuard):
+            space = bool(os.environ.get("SPACE_HOST", "").strip())
+            app.middleware_stack = HttpGuard(
+                stack,
+                endpoints_of(blocks),
+                extra_hosts=os.environ.get(ALLOWED_HOSTS_ENV, "").split(","),
+                origin=public_origin(),
+                framed_by=SPACE_ANCESTORS if space else None,
+            )
+        yield
+
+    return lifespan

@@ -1,0 +1,403 @@
+"""The app's front door against the running `python app.py` (issue 12, items 1-3, 6, 10-12).
+
+One real app process for the module (its log captured to a file, feedback to a temp file,
+Gradio's temp folder private), driven over HTTP on 127.0.0.1: no question text and no
+traceback reach the log on any error path, oversized bodies and uploads are refused before
+they are read, malformed requests get a 4xx saying what is wrong, security headers, hosts,
+origins, feedback votes and session length are limited. Ends with a hypothesis fuzz of the
+REST endpoints and a check in real Chromium that the page works under its CSP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_reliability import load
+
+pytestmark = [pytest.mark.server, pytest.mark.model]
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "zqxj-private-question-5531"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory) -> Iterator[load.AppProcess]:
+    base = tmp_path_factory.mktemp("guarded-app")
+    env = {
+        "VERBATIM_FEEDBACK_LOG": str(base / "feedback.jsonl"),
+        "GRADIO_TEMP_DIR": str(base / "gradio-tmp"),
+    }
+    process = load.AppProcess(env=env)
+    process.start(timeout=300)
+    process.base = base  # type: ignore[attr-defined]
+    yield process
+    process.stop()
+    if process.log_path:
+        process.log_path.unlink(missing_ok=True)
+
+
+def server_log(app: load.AppProcess) -> str:
+    assert app.log_path is not None
+    return app.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def rss_mb(app: load.AppProcess) -> float:
+    assert app.proc is not None
+    for line in Path(f"/proc/{app.proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def call(http: httpx.Client, name: str, body: object) -> tuple[int, str]:
+    """POST /gradio_api/call/<name>, then the result stream: (status, text)."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    posted = http.post(
+        f"/gradio_api/call/{name}", content=content, headers={"Content-Type": "application/json"}
+    )
+    if posted.status_code != 200:
+        return posted.status_code, posted.text
+    result = http.get(f"/gradio_api/call/{name}/{posted.json()['event_id']}")
+    return result.status_code, result.text
+
+
+def fn_index(http: httpx.Client, name: str) -> int:
+    config = http.get("/config").json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
+
+
+def raw_request(port: int, head: bytes, body: bytes = b"") -> bytes:
+    """Send exactly these bytes; return what the server answers (up to 64 KB)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(head)
+        with contextlib.suppress(OSError):  # the server may answer and close mid-body
+            s.sendall(body)
+            s.shutdown(socket.SHUT_WR)
+        data = b""
+        while len(data) < 65536:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+# ---- item 1: no question in the log on error paths ------------------------------------------
+
+
+def test_malformed_calls_are_4xx_and_log_neither_question_nor_traceback(app):
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        before = len(server_log(app))
+        for name in ("ask", "chat"):
+            code, text = call(http, name, {"data": [f"private question about my rash {MARKER}"]})
+            assert code == 422, text
+            assert "must hold 2 inputs" in json.loads(text)["detail"]
+        code, text = call(http, "ask", {"data": [f"What are milia? {MARKER}", 2]})
+        assert code == 200 and '"status": "answered"' in text
+        joined = http.post(
+            "/gradio_api/queue/join",
+            json={
+                "data": [None],
+                "fn_index": fn_index(http, "on_like"),
+                "session_hash": "s1",
+                "event_data": {"liked": MARKER},
+            },
+        )
+        assert joined.status_code == 200
+        time.sleep(1)
+    log = server_log(app)[before:]
+    assert MARKER not in log and "Traceback" not in log, log[-3000:]
+
+
+# ---- item 2: request bodies over the limit are refused before they are read -----------------
+
+
+def test_large_bodies_are_413_before_they_are_read(app):
+    from assistant.http_guard import MAX_BODY_BYTES
+
+    before = rss_mb(app)
+    started = time.monotonic()
+    head = (
+        b"POST /gradio_api/call/ask HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n" % app.port
+    )
+    for _ in range(5):  # 100 MB announced, 1 MB sent: the answer comes from the header alone
+        answer = raw_request(app.port, head, b'{"data": ["' + b"a" * 1_000_000)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    chunked = (
+        b"POST /gradio_api/call/ask HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" % app.port
+    )
+    piece = b"a" * 60_000
+    body = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for _ in range(20)) + b"0\r\n\r\n"
+    answer = raw_request(app.port, chunked, body)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert f"larger than {MAX_BODY_BYTES:,} bytes".encode() in answer
+    assert time.monotonic() - started < 30
+    assert rss_mb(app) - before < 50  # the issue saw 411 -> 1,139 MB for five such bodies
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        code, text = call(http, "ask", {"data": ["a" * 5000, 3]})  # long, under the limit
+    assert code == 200 and "5,000 characters" in text
+
+
+# ---- item 3: uploads are refused and nothing is written -------------------------------------
+
+
+def test_every_upload_is_refused_and_nothing_is_written(app):
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        one = http.post("/gradio_api/upload", files={"files": ("one_byte.txt", b"x")})
+        many = http.post(
+            "/gradio_api/upload", files=[("files", (f"f{i}.txt", b"x")) for i in range(50)]
+        )
+        url = http.get("/gradio_api/file=http://example.com/")
+    assert one.status_code == many.status_code == 413
+    assert "Uploads are refused" in one.json()["detail"]
+    assert url.status_code == 403
+    temp = app.base / "gradio-tmp"  # type: ignore[attr-defined]
+    assert not temp.exists() or not any(p.is_file() for p in temp.rglob("*"))
+
+
+# ---- item 6: an unknown fn_index is a 404, not a 500 with a KeyError in the log --------------
+
+
+def test_unknown_fn_index_is_404_without_a_traceback(app):
+    before = len(server_log(app))
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        for body in (
+            {"data": ["x", 3], "fn_index": 999, "session_hash": "abc"},
+            {"data": ["x", 3], "fn_index": -1, "session_hash": "abc"},
+            {"data": ["x", 3], "fn_index": "0", "session_hash": "abc"},
+        ):
+            r = http.post("/gradio_api/queue/join", json=body)
+            assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
+    assert "Traceback" not in server_log(app)[before:]
+
+
+# ---- item 10: headers, hosts and origins ----------------------------------------------------
+
+
+def test_security_headers_on_the_page_and_the_api(app):
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        for response in (http.get("/"), http.get("/gradio_api/info"), http.get("/config")):
+            h = response.headers
+            assert response.status_code == 200
+            assert h["x-content-type-options"] == "nosniff"
+            assert h["x-frame-options"] == "DENY"
+            csp = h["content-security-policy"]
+            assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+            assert "connect-src 'self'" in csp and "object-src 'none'" in csp
+
+
+def test_the_page_root_is_not_taken_from_request_headers(app):
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        forwarded = http.get(
+            "/", headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+        )
+        assert forwarded.status_code == 200 and "evil.example" not in forwarded.text
+        config = http.get("/config", headers={"X-Forwarded-Host": "evil.example"}).json()
+        assert config["root"] == app.url
+        other_host = http.get("/", headers={"Host": "evil.example"})
+        assert other_host.status_code == 400 and "evil.example" not in other_host.text
+        assert http.get("/", headers={"Host": f"localhost:{app.port}"}).status_code == 200
+
+
+def test_cors_only_for_the_pages_own_origin(app):
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        own = http.post(
+            "/gradio_api/call/ask",
+            json={"data": ["What are milia?", 1]},
+            headers={"Origin": app.url},
+        )
+        assert own.status_code == 200
+        for origin in (
+            f"http://localhost:{app.port + 1}",
+            "http://localhost:1",
+            "null",
+            "https://evil.example",
+        ):
+            simple = http.post(
+                "/gradio_api/call/ask",
+                json={"data": ["What are milia?", 1]},
+                headers={"Origin": origin},
+            )
+            preflight = http.options(
+                "/gradio_api/call/ask",
+                headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+            )
+            for r in (simple, preflight):
+                assert r.status_code == 403, (origin, r.status_code)
+                assert "access-control-allow-origin" not in r.headers
+
+
+# ---- items 11 and 12: feedback votes and the length of a session ----------------------------
+
+
+def like(http: httpx.Client, session_hash: str, index: int, liked: object) -> None:
+    joined = http.post(
+        "/gradio_api/queue/join",
+        json={
+            "data": [None],
+            "fn_index": fn_index(http, "on_like"),
+            "session_hash": session_hash,
+            "event_data": {"index": index, "value": "…", "liked": liked},
+        },
+    )
+    joined.raise_for_status()
+    event_id = joined.json()["event_id"]
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}) as s:
+        for line in s.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if (
+                    message.get("event_id") == event_id
+                    and message.get("msg") == "process_completed"
+                ):
+                    return
+    raise AssertionError("the like event never completed")
+
+
+def test_feedback_votes_are_two_values_and_rate_limited(app):
+    from gradio_client import Client
+
+    from assistant.web_safety import VOTES_PER_MINUTE
+
+    feedback = app.base / "feedback.jsonl"  # type: ignore[attr-defined]
+    client = Client(app.url, verbose=False, analytics_enabled=False)
+    client.predict("What are milia?", 1, api_name="/chat")
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        for liked in ("x" * 40, {"a": 1}, [True], 7):
+            like(http, client.session_hash, 1, liked)
+        assert not feedback.exists() or feedback.read_text(encoding="utf-8") == ""
+        for i in range(VOTES_PER_MINUTE + 15):
+            like(http, client.session_hash, 1, i % 2 == 0)
+    votes = [json.loads(line)["vote"] for line in feedback.read_text("utf-8").splitlines()]
+    assert votes == ["up", "down"] * (VOTES_PER_MINUTE // 2)
+
+
+def test_a_session_keeps_its_last_turns_only(app):
+    from gradio_client import Client
+
+    from assistant.web_safety import MAX_TURNS
+
+    client = Client(app.url, verbose=False, analytics_enabled=False)
+    sizes = []
+    for i in range(MAX_TURNS + 5):
+        history, _ = client.predict(f"Q{i}x what are milia?", 1, api_name="/chat")
+        sizes.append(len(json.dumps(history)))
+    assert len(history) == 2 * MAX_TURNS
+    assert "Q5x" in history[0]["content"][0]["text"]  # turns 0-4 were dropped
+    assert max(sizes[-5:]) <= max(sizes[MAX_TURNS - 5 : MAX_TURNS]) * 1.1  # no longer growing
+
+
+# ---- the fuzz test ------------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30).map(lambda t: t + MARKER),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+BIG = st.integers(1_000, 60_000).map(lambda n: MARKER + "a" * n)
+BODIES = st.one_of(
+    JSON,
+    st.fixed_dictionaries({"data": st.lists(JSON | BIG, max_size=5)}),
+    st.fixed_dictionaries(
+        {"data": st.lists(JSON, max_size=4)},
+        optional={
+            "fn_index": st.integers(-3, 40) | JSON,
+            "session_hash": st.text(max_size=12) | JSON,
+            "event_data": JSON,
+            "trigger_id": JSON,
+        },
+    ),
+)
+ENDPOINTS = st.sampled_from(
+    [
+        "/gradio_api/call/ask",
+        "/gradio_api/call/chat",
+        "/gradio_api/queue/join",
+        "/gradio_api/run/ask",
+        "/gradio_api/call/nope",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_log(app):
+    return {"before": len(server_log(app)), "rss": rss_mb(app), "started": time.monotonic()}
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(path=ENDPOINTS, body=BODIES)
+def test_fuzz_rest_endpoints_never_5xx(app, fuzz_log, path, body):
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        posted = http.post(
+            path, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        assert posted.status_code < 500, (path, body, posted.text[:300])
+        if posted.status_code == 200 and "/call/" in path:
+            result = http.get(f"{path}/{posted.json()['event_id']}")
+            assert result.status_code < 500
+
+
+def test_after_the_fuzz_the_log_is_clean_and_memory_bounded(app, fuzz_log):
+    log = server_log(app)[fuzz_log["before"] :]
+    assert "Traceback" not in log and MARKER not in log, log[-3000:]
+    assert rss_mb(app) - fuzz_log["rss"] < 150
+    assert time.monotonic() - fuzz_log["started"] < 60
+
+
+# ---- the page works under its Content-Security-Policy, in real Chromium ---------------------
+
+
+@pytest.mark.browser
+def test_the_page_loads_and_answers_under_its_csp(app):
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_browser import ARGS
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        try:
+            page = browser.new_page()
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text))
+            response = page.goto(app.url + "/", wait_until="domcontentloaded")
+            assert response is not None and "content-security-policy" in response.headers
+            page.wait_for_selector("#vb-question textarea", state="visible", timeout=60_000)
+            page.fill("#vb-question textarea", "Can steroid creams make milia worse?")
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                "document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length > 0",
+                timeout=60_000,
+            )
+            reply = page.locator('#vb-chat [data-testid="bot"]').last.inner_text()
+            assert reply.startswith("The source text says:")
+            page.wait_for_function("document.querySelector('#vb-source mark.vb-cited') !== null")
+        finally:
+            browser.close()
+    violations = [m for m in console if "Content Security Policy" in m]
+    assert violations == []
