@@ -50,7 +50,7 @@ def trim_session(session: dict[str, Any], max_turns: int = MAX_TURNS) -> dict[st
     kept = turns[-max_turns:]
     # Keep from the first kept turn's question on (messages without a turn, such as an
     # error reply, are kept only if they come later), and never more than two per turn.
-    start = kept[0]["message_index"] - 1 if kept else len(messages)
+    start = kept[0]["message_index"] - 1 if kept else 0
     start = max(start, len(messages) - limit, 0)
     shifted = [
         {**t, "message_index": t["message_index"] - start}

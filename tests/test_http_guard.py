@@ -301,6 +301,21 @@ def test_a_session_keeps_its_last_turns_only(app):
     assert max(sizes[-5:]) <= max(sizes[MAX_TURNS - 5 : MAX_TURNS]) * 1.1  # no longer growing
 
 
+def test_trimming_keeps_replies_without_a_turn_and_shifts_indexes():
+    from assistant.web_safety import trim_session
+
+    def message(n: int) -> dict:
+        return {"role": "user" if n % 2 == 0 else "assistant", "content": str(n)}
+
+    errors_only = {"messages": [message(n) for n in range(9)], "turns": [], "next_turn": 1}
+    assert [m["content"] for m in trim_session(errors_only, 2)["messages"]] == list("5678")
+    turns = [{"turn": t, "message_index": 2 * t - 1} for t in range(1, 6)]
+    session = {"messages": [message(n) for n in range(10)], "turns": turns, "next_turn": 6}
+    trimmed = trim_session(session, 2)
+    assert [m["content"] for m in trimmed["messages"]] == list("6789")
+    assert [(t["turn"], t["message_index"]) for t in trimmed["turns"]] == [(4, 1), (5, 3)]
+
+
 # ---- the fuzz test ------------------------------------------------------------------------
 
 JSON = st.recursive(
