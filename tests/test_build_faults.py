@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import clean_env, run_cli
+from paths import ROOT, TESTS
 from test_reliability import assert_one_line_error, read_only_view
 
 from assistant import Assistant, Settings
@@ -32,8 +33,6 @@ from assistant.chunking import passages
 from assistant.corpus import corpus_hash, load_corpus
 from assistant.store import build_index, load_index
 
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
 SETTINGS = Settings(model="fake-hash-embedder", threshold=0.1)
 SECRET = "zz-outside-secret-line root:x:0:0:root:/root:/bin/bash"
 
@@ -230,7 +229,6 @@ def test_building_on_a_read_only_file_system_is_one_line(tmp_path):
 
 FULL_DISK = """
 import resource, signal, sys
-sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
 from assistant import Settings
 from assistant.errors import VerbatimError
@@ -262,15 +260,16 @@ def test_a_full_disk_mid_build_is_one_error_and_leaves_the_old_index(
     build_index(corpus_copy, index, SETTINGS, fake_embedder, progress=False)
     before = checksums(index)
     (corpus_copy / "more.txt").write_text("More text about milia.\n" * 20, encoding="utf-8")
-    script = FULL_DISK.format(
-        tests=str(TESTS), limit=4096, corpus=str(corpus_copy), index=str(index)
-    )
+    script = FULL_DISK.format(limit=4096, corpus=str(corpus_copy), index=str(index))
     result = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=clean_env(PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT))),
+        # The tests folder on the path, for conftest.FakeEmbedder.
+        env=clean_env(
+            PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", str(ROOT))])
+        ),
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -324,7 +323,6 @@ def test_an_index_without_its_encoder_says_so_on_load(real_assistant, monkeypatc
 
 PAUSED_BUILD = """
 import sys, time
-sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
 from assistant import Settings, store
 def pause(texts, folder):
@@ -340,13 +338,16 @@ def test_a_killed_build_leaves_nothing_the_next_build_keeps(tmp_path, corpus_cop
     from assistant.store import remove_stale_build_folders
 
     index = tmp_path / "index"
-    script = PAUSED_BUILD.format(tests=str(TESTS), corpus=str(corpus_copy), index=str(index))
+    script = PAUSED_BUILD.format(corpus=str(corpus_copy), index=str(index))
     child = subprocess.Popen(
         [sys.executable, "-c", script],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env=clean_env(PYTHONPATH=os.environ.get("PYTHONPATH", str(ROOT))),
+        # The tests folder on the path, for conftest.FakeEmbedder.
+        env=clean_env(
+            PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", str(ROOT))])
+        ),
     )
     try:
         assert child.stdout is not None and child.stdout.readline() == "writing\n"

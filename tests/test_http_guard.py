@@ -21,11 +21,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_reliability import load
+
+from benchmarks import load
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
 
-ROOT = Path(__file__).resolve().parent.parent
 MARKER = "zqxj-private-question-5531"
 
 
