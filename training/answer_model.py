@@ -3,7 +3,7 @@ words (restate it, list questions, name its topic)?
 
 It is a two-layer perceptron over frozen sentence vectors (the index's own: the question's, the
 passage's and its best sentence's) and a few cheap features of the candidate (length, question
-marks, BM25 share). It was trained by `training/train_answer_model.py` on question/answer pairs
+marks, BM25 share). It was trained by `python -m training.train_answer_model` on question/answer pairs
 from FAQ texts that Debian packages ship, never on this project's corpus or question sets (see
 training/README.md for the data, the licences and the measured effect).
 

@@ -7,9 +7,9 @@ off, so every question has its ten candidates); each candidate's new score is
 after, per kind, for one or more weights, and the AUC of answerable against not_covered
 questions for the model's best logit beside the existing relevance and focus signals.
 
-  python training/measure_answer_model.py --split dev --weights 0,0.02,0.05,0.1,0.2
-  python training/measure_answer_model.py --split test --weights 0.1       # once, at the end
-  python training/measure_answer_model.py --beir eval/beir-apache-2.0 --weights 0,0.1
+  python -m training.measure_answer_model --split dev --weights 0,0.02,0.05,0.1,0.2
+  python -m training.measure_answer_model --split test --weights 0.1       # once, at the end
+  python -m training.measure_answer_model --beir eval/beir-apache-2.0 --weights 0,0.1
 
 Never reads eval/blind.jsonl. The weight is chosen on the dev split only.
 """
@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from assistant import evaluation
+from assistant.engine import Assistant
+from assistant.settings import Settings
+from training.answer_model import MODEL_FILE, AnswerModel, answer_scores
 
-from assistant import evaluation  # noqa: E402
-from assistant.engine import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from training.answer_model import MODEL_FILE, AnswerModel, answer_scores  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 DEPTH = 10
 
@@ -46,7 +44,7 @@ def candidate_logits(assistant: Assistant, model: AnswerModel, question: str, an
     if not rows:
         return np.zeros(0, dtype=np.float32)
     q = assistant.embedder.encode([question])[0]
-    passages = np.vstack([index.dense.index.reconstruct(r) for r in rows])
+    passages = np.vstack([index.dense.vector(r) for r in rows])
     offsets = index.sentence_offsets
     sentence_vectors = np.vstack(
         [index.sentence_vectors[offsets[r] : offsets[r + 1]] for r in rows]

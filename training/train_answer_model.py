@@ -16,7 +16,7 @@ question alone, the question with its nearest neighbours' questions as one parag
 nearest other question alone; negatives). A two-layer perceptron over `candidate_features` is
 trained with a listwise softmax loss (positives against the rest of their list).
 
-Usage:  python training/train_answer_model.py [--cache DIR] [--out assistant/answer_model.npz]
+Usage:  python -m training.train_answer_model [--cache DIR] [--out assistant/answer_model.npz]
 Prints leave-one-source-out validation (hit@1 of the model against the cosine and the rerank
 formula), then trains on all sources and writes the weights (numpy .npz, no pickle).
 """
@@ -30,24 +30,22 @@ import math
 import random
 import re
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from assistant.chunking import sentence_spans  # noqa: E402
-from assistant.lexical import tokenize  # noqa: E402
-from training.answer_model import (  # noqa: E402
+from assistant.chunking import sentence_spans
+from assistant.lexical import tokenize
+from training.answer_model import (
     FEATURES_VERSION,
     MODEL_FILE,
     SCALAR_FEATURES,
     candidate_features,
 )
+
+REPO = Path(__file__).resolve().parent.parent
 
 PACKAGES = ("perl-doc", "python3.11-doc", "debian-faq")
 DEFAULT_CACHE = Path.home() / ".cache" / "verbatim-training"
