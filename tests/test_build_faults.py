@@ -68,6 +68,7 @@ def leftovers(parent: Path) -> list[str]:
 # ---- item 4: symlinks leading out of the corpus folder --------------------------------------
 
 
+@pytest.mark.slow
 def test_a_symlink_out_of_the_corpus_is_skipped_with_a_warning(
     tmp_path, corpus_copy, fake_embedder, caplog
 ):
@@ -195,6 +196,7 @@ def test_a_manifest_of_the_wrong_shape_is_corrupt(bad_manifests, case):
         load_index(bad_manifests[case], ROOT / "corpus", Settings(), manifest["model"])
 
 
+@pytest.mark.slow
 def test_non_utf8_file_names_and_a_bad_manifest_are_one_line_errors(tmp_path, bad_manifests):
     """Through the CLI; all fail before the model loads, so they run side by side."""
     named = tmp_path / "named"
@@ -413,6 +415,7 @@ def checkout(tmp_path_factory) -> Path:
     return base
 
 
+@pytest.mark.slow
 def test_naming_another_corpus_never_replaces_the_default_index(checkout):
     before = checksums(checkout / "index")
     other = checkout.parent / "other-corpus"

@@ -198,6 +198,7 @@ def test_eval_on_a_beir_folder(tmp_path):
     assert {p["id"] for r in records for p in r["passages"]} <= {"d1", "d2", "d3"}
 
 
+@pytest.mark.slow
 def test_span_command_finds_a_unique_phrase():
     ok = run_cli("span", "These cysts are Milia.")
     assert ok.returncode == 0, ok.stderr
