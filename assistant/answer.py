@@ -1,50 +1,30 @@
-"""Answer composition: fixed, reviewed templates around verbatim quotes. Nothing else.
+"""The answer model: `Answer` and its `Quote`s, and `compose`, which builds one from a status.
 
-No sentence here is generated from the question or the corpus: the only variable text in an
-answer is the question itself and `source[start:end]` quotes, escaped so that markdown renders
-them as plain text (never as HTML, links or images).
+Nothing here is generated from the question or the corpus: the text of an answer comes from
+the fixed templates and verbatim quotes of render.py, the one module that renders answers.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .question import small_talk_kind
+from .render import LABELS, TEMPLATES, answer_markdown, citation, escape_markdown, render_text
+
+__all__ = [
+    "LABELS",
+    "STATUSES",
+    "TEMPLATES",
+    "Answer",
+    "Quote",
+    "Span",
+    "compose",
+    "escape_markdown",
+    "render_text",
+]
+
 STATUSES = ("answered", "not_found", "chitchat", "invalid")
-
-#: Every fixed sentence the assistant can say. Reviewed text: change only with review.
-TEMPLATES = {
-    "intro": "The source text says:",
-    "disclaimer": (
-        "These are quotes from the source text, not medical advice. "
-        "Ask a doctor about your own skin."
-    ),
-    "not_found": (
-        "The source text does not cover this. Nothing in it answers your question, "
-        "so no passage is shown."
-    ),
-    "chitchat": (
-        "Hello! I answer questions about the source text by quoting it word for word, "
-        "with a citation for every quote. I never write medical advice of my own. "
-        "Ask me something the text might cover."
-    ),
-    "invalid": "I could not use that request.",
-}
-
-#: Fixed labels for quotes from sections flagged in a document's sidecar file.
-LABELS = {
-    "promotional": "Note: this quote is from a section of the source that promotes a product.",
-}
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
-
-
-def escape_markdown(text: str) -> str:
-    """Text that renders as itself in markdown: markdown punctuation backslash-escaped, then
-    HTML-escaped (in that order, so the `#` of an entity such as `&#x27;` stays intact)."""
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=True)
 
 
 @dataclass(frozen=True)
@@ -72,10 +52,7 @@ class Quote:
     flags: tuple[str, ...] = ()  # section flags from the sidecar, e.g. "promotional"
 
     def citation(self) -> str:
-        return (
-            f"{self.title}, section “{self.section}”, paragraph {self.paragraph} "
-            f"({self.source}, characters {self.start}–{self.end})"
-        )
+        return citation(self)
 
 
 @dataclass(frozen=True)
@@ -98,8 +75,10 @@ class Answer:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types only (lists, not tuples): what `json.dumps` writes is what it is."""
         out = asdict(self)
         out.pop("timings")
+        out["passages"] = list(out["passages"])
         for quote, p in zip(self.passages, out["passages"]):
             p["flags"] = list(quote.flags)
             p["labels"] = [LABELS[flag] for flag in quote.flags]
@@ -107,63 +86,12 @@ class Answer:
         return out
 
 
-def _quote_markdown(quote: Quote) -> str:
-    rel_start = quote.highlight.start - quote.start
-    rel_end = quote.highlight.end - quote.start
-    before, marked, after = (
-        quote.text[:rel_start],
-        quote.text[rel_start:rel_end],
-        quote.text[rel_end:],
-    )
-    body = escape_markdown(before) + "**" + escape_markdown(marked) + "**" + escape_markdown(after)
-    lines = [f"> {line}" if line.strip() else ">" for line in body.split("\n")]
-    lines.append(">")
-    lines.append(f"> — **\\[{quote.number}\\]** {escape_markdown(quote.citation())}")
-    for flag in quote.flags:
-        lines.append(">")
-        lines.append(f"> *{escape_markdown(LABELS[flag])}*")
-    return "\n".join(lines)
-
-
 def compose(
     question: str, status: str, quotes: tuple[Quote, ...] = (), message: str = ""
 ) -> Answer:
-    """Build the answer markdown for a status from templates and quotes only."""
-    if status == "answered":
-        parts = [
-            TEMPLATES["intro"],
-            *(_quote_markdown(q) for q in quotes),
-            f"*{TEMPLATES['disclaimer']}*",
-        ]
-        text = "\n\n".join(parts)
-    elif status == "invalid":
-        text = f"{TEMPLATES['invalid']} {escape_markdown(message)}"
-    else:
-        text = TEMPLATES[status]
+    """An answer with this status: its markdown from the templates and quotes only."""
+    if status not in ("answered", "invalid"):
         quotes = ()
+    kind = small_talk_kind(question) if status == "chitchat" else "hello"
+    text = answer_markdown(status, quotes, message, kind)
     return Answer(question=question, status=status, answer=text, passages=quotes, message=message)
-
-
-def render_text(answer: Answer, *, color: bool = False) -> str:
-    """The answer for people reading a terminal: citations, quotes, the best sentence marked."""
-    if answer.status != "answered":
-        return (
-            answer.answer
-            if answer.status != "invalid"
-            else f"{TEMPLATES['invalid']} {answer.message}"
-        )
-
-    def mark(s: str) -> str:
-        return f"\x1b[1;4m{s}\x1b[0m" if color else f">>{s}<<"
-
-    out = [TEMPLATES["intro"], ""]
-    for q in answer.passages:
-        a, b = q.highlight.start - q.start, q.highlight.end - q.start
-        out.append(f"[{q.number}] {q.citation()}")
-        for flag in q.flags:
-            out.append(f"    {LABELS[flag]}")
-        quoted = q.text[:a] + mark(q.text[a:b]) + q.text[b:]
-        out.extend("    " + line for line in quoted.splitlines())
-        out.append("")
-    out.append(TEMPLATES["disclaimer"])
-    return "\n".join(out)

@@ -192,8 +192,9 @@ def ask(
       assistant ask --json -k 5 "What causes milia?"
       assistant ask --json < questions.txt > answers.jsonl
     """
-    from .answer import compose, render_text
+    from .answer import compose
     from .engine import Assistant
+    from .render import render_text
 
     try:
         settings = _settings(model=model, top_k=top_k)

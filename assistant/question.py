@@ -77,12 +77,29 @@ def validate_question(question: object, max_chars: int) -> CheckedQuestion:
     return CheckedQuestion(text, None)
 
 
-#: The former name, still imported by web.py until the web package imports `validate_question`.
-check = validate_question
+def _normalised(text: str) -> str:
+    words = re.sub(r"[^\w\s']", " ", text.casefold())
+    return " ".join(words.replace("'", "").split())
 
 
 def is_chitchat(text: str) -> bool:
     """Greetings, thanks, goodbyes and questions about the assistant itself."""
-    words = re.sub(r"[^\w\s']", " ", text.casefold())
-    normalised = " ".join(words.replace("'", "").split())
-    return bool(_CHITCHAT.match(normalised))
+    return bool(_CHITCHAT.match(_normalised(text)))
+
+
+_BYE = re.compile(r"\b(?:bye|goodbye|good bye|see you|see ya|farewell)\b")
+_THANKS = re.compile(r"\b(?:thanks?|thank you|thank u|thx|ty|cheers)\b")
+_ACK = re.compile(r"^(?:(?:ok|okay|great|cool|nice|perfect|awesome|got it)\s*)+$")
+
+
+def small_talk_kind(text: str) -> str:
+    """Which fixed reply fits a piece of small talk: "bye", "thanks", "ok" or "hello" (a
+    greeting, or a question about the assistant)."""
+    normalised = _normalised(text)
+    if _BYE.search(normalised):
+        return "bye"
+    if _THANKS.search(normalised):
+        return "thanks"
+    if _ACK.match(normalised):
+        return "ok"
+    return "hello"

@@ -14,7 +14,7 @@ inside it, and anything but `answered` carries no passage. Any error or unverifi
 the exit status non-zero.
 
 --overload sends more requests at once than the queue admits (concurrency 2, queue 64, see
-assistant/web.py): the extra ones must be refused quickly and clearly (HTTP 503 "Queue is
+assistant/web/layout.py): the extra ones must be refused quickly and clearly (HTTP 503 "Queue is
 full"), the admitted ones must still be answered correctly, and the server must answer normally
 afterwards. Results are printed as a table and written to benchmarks/results/load.json (or
 load-overload.json). The load average is recorded with them: timings depend on what else runs.

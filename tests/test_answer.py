@@ -62,3 +62,22 @@ def test_render_text_marks_best_sentence():
     q = Quote(**{**q.__dict__, "highlight": Span(15, 19)})
     out = render_text(compose("q", "answered", (q,)))
     assert ">>Two.<<" in out and "d.txt, characters 10–19" in out
+
+
+def test_small_talk_gets_a_fitting_fixed_reply():
+    replies = {
+        q: compose(q, "chitchat").answer
+        for q in (
+            "thanks!",
+            "Thank you so much",
+            "ok",
+            "bye",
+            "ok thank you, bye",
+            "hi",
+            "who are you?",
+        )
+    }
+    assert replies["thanks!"] == replies["Thank you so much"] == TEMPLATES["chitchat_thanks"]
+    assert replies["ok"] == TEMPLATES["chitchat_ok"]
+    assert replies["bye"] == replies["ok thank you, bye"] == TEMPLATES["chitchat_bye"]
+    assert replies["hi"] == replies["who are you?"] == TEMPLATES["chitchat"]

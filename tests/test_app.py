@@ -93,9 +93,7 @@ def test_ask_returns_verbatim_passages_with_offsets_and_highlight(api):
 
 
 def test_ask_is_the_same_json_as_the_cli(api, real_assistant):
-    from assistant.web import answer_json
-
-    expected = answer_json(real_assistant.ask(ON_TOPIC, top_k=2).to_dict())
+    expected = real_assistant.ask(ON_TOPIC, top_k=2).to_dict()
     assert api.predict(ON_TOPIC, 2, api_name="/ask") == json.loads(json.dumps(expected))
 
 
@@ -226,7 +224,7 @@ def test_chat_escapes_the_users_own_message(client):
 
 def like(demo, url: str, session_hash: str, message_index: int, liked: object) -> dict:
     """Send a thumbs up/down exactly as the browser does (the like event is not in the API)."""
-    fn_index = next(i for i, fn in demo.fns.items() if fn.name == "on_like")
+    fn_index = next(i for i, fn in demo.fns.items() if fn.name == "like")
     with httpx.Client(base_url=url, timeout=30) as http:
         joined = http.post(
             "gradio_api/queue/join",
@@ -299,12 +297,8 @@ def test_concurrent_questions_get_the_same_answers(url, real_assistant):
     """Two engine calls run at once (concurrency limit 2); answers must not mix."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from assistant.web import answer_json
-
     questions = ["What are milia?", ON_TOPIC, OFF_TOPIC, "Do milia go away on their own?"] * 2
-    expected = [
-        json.loads(json.dumps(answer_json(real_assistant.ask(q).to_dict()))) for q in questions
-    ]
+    expected = [json.loads(json.dumps(real_assistant.ask(q).to_dict())) for q in questions]
 
     def one(question):
         client = gradio_client.Client(url, verbose=False, analytics_enabled=False)
@@ -354,19 +348,20 @@ def test_import_app_gives_a_demo(real_assistant, monkeypatch):
 # ---- formatting (no server needed, but cheap) --------------------------------------------
 
 
-def _fake_assistant(text: str, source: str = "doc.txt"):
+def _documents(text: str, source: str = "doc.txt"):
     from types import SimpleNamespace
 
-    doc = SimpleNamespace(title="T <u>", text=text)
-    return SimpleNamespace(index=SimpleNamespace(documents={source: doc}))
+    return {source: SimpleNamespace(title="T <u>", text=text)}
 
 
-def _passage(number: int, start: int, end: int, text: str, hl: tuple[int, int]) -> dict:
-    return {
-        "number": number, "source": "doc.txt", "start": start, "end": end, "text": text[start:end],
-        "section": "S", "paragraph": number, "highlight": {"start": hl[0], "end": hl[1]},
-        "labels": [],
-    }  # fmt: skip
+def _passage(number: int, start: int, end: int, text: str, hl: tuple[int, int]):
+    from assistant.answer import Quote, Span
+
+    return Quote(
+        number=number, id=f"p{number}", text=text[start:end], source="doc.txt", title="T <u>",
+        section="S", paragraph=number, start=start, end=end, score=1.0, relevance=1.0,
+        highlight=Span(*hl),
+    )  # fmt: skip
 
 
 def test_source_panel_escapes_and_keeps_the_whole_text():
@@ -379,7 +374,7 @@ def test_source_panel_escapes_and_keeps_the_whole_text():
     start = text.index("Quoted")
     end = text.index(" Tail")
     focus = _passage(1, start, end, text, (start, start + 6))
-    out = render_source(_fake_assistant(text), focus=focus, turn=1, question="q <i>")
+    out = render_source(_documents(text), focus=focus, turn=1, question="q <i>")
     assert "<img" not in out and "<script" not in out and "<u>" not in out and "<i>" not in out
     body = out[out.index('<div class="vb-source-body"') :]
     assert html.unescape(re.sub(r"<[^>]+>", "", body)) == text
@@ -393,7 +388,7 @@ def test_source_panel_shows_a_window_of_a_huge_document():
     text = "word " * (SOURCE_WINDOW_CHARS // 2)
     start = len(text) // 2
     focus = _passage(1, start, start + 20, text, (start, start + 10))
-    out = render_source(_fake_assistant(text), focus=focus, turn=1)
+    out = render_source(_documents(text), focus=focus, turn=1)
     assert "characters before this are not shown" in out and "after this are not shown" in out
     assert len(out) < SOURCE_WINDOW_CHARS + 5_000
 

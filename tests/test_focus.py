@@ -107,9 +107,11 @@ def test_uncovered_questions_about_the_topic_are_not_found(real_assistant, quest
 
 @pytest.mark.model
 def test_the_apps_example_questions_are_answered(real_assistant):
-    from assistant.web import EXAMPLES
+    from assistant.web import load_product
 
-    for question in EXAMPLES:
+    examples = load_product(real_assistant.corpus_dir, real_assistant.index.documents).examples
+    assert examples
+    for question in examples:
         assert real_assistant.ask(question).status == "answered", question
 
 

@@ -1,0 +1,250 @@
+"""Every way an answer is shown, in one place: fixed templates around verbatim quotes.
+
+- `answer_markdown`: the ``answer`` field of `Answer` (and so of ``--json`` and ``/ask``).
+- `answer_text`: plain text, for the terminal (the best sentence marked) and for copying
+  (no marks at all).
+- `chat_markdown`: the browser chat's message (best sentence in ``<mark>``, compact citations,
+  "Show in source" links).
+- JSON is `Answer.to_dict()`.
+
+No sentence here is generated from the question or the corpus: the only variable text is the
+question itself and `source[start:end]` quotes, escaped so that markdown renders them as plain
+text (never as HTML, links or images). Renderers trust the answer they are given: checking is
+the engine's job (question.py), not theirs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .answer import Answer, Quote
+
+#: Every fixed sentence the assistant can say. Reviewed text: change only with review.
+TEMPLATES = {
+    "intro": "The source text says:",
+    "disclaimer": (
+        "These are quotes from the source text, not medical advice. "
+        "Ask a doctor about your own skin."
+    ),
+    "not_found": (
+        "The source text does not cover this. Nothing in it answers your question, "
+        "so no passage is shown."
+    ),
+    "chitchat": (
+        "Hello! I answer questions about the source text by quoting it word for word, "
+        "with a citation for every quote. I never write medical advice of my own. "
+        "Ask me something the text might cover."
+    ),
+    "chitchat_thanks": (
+        "You're welcome. Ask me another question about the source text whenever you like: "
+        "I answer by quoting it word for word."
+    ),
+    "chitchat_ok": (
+        "Ask me another question about the source text whenever you like: "
+        "I answer by quoting it word for word."
+    ),
+    "chitchat_bye": "Goodbye. Come back with any question about the source text.",
+    "invalid": "I could not use that request.",
+}
+
+#: The fixed reply for each kind of small talk (question.small_talk_kind).
+SMALL_TALK = {
+    "hello": "chitchat",
+    "thanks": "chitchat_thanks",
+    "ok": "chitchat_ok",
+    "bye": "chitchat_bye",
+}
+
+#: Fixed labels for quotes from sections flagged in a document's sidecar file.
+LABELS = {
+    "promotional": "Note: this quote is from a section of the source that promotes a product.",
+}
+
+#: Where a chat citation's "Show in source" link points: ``#vb-cite-<turn>-<number>``.
+CITE_HREF = "#vb-cite-"
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text that renders as itself in markdown: markdown punctuation backslash-escaped, then
+    HTML-escaped (in that order, so the `#` of an entity such as `&#x27;` stays intact)."""
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=True)
+
+
+def escape_attribute(text: str) -> str:
+    """Text for an HTML attribute inside markdown: HTML-escaped, newlines as `&#10;`."""
+    return html.escape(text, quote=True).replace("\n", "&#10;").replace("\r", "&#13;")
+
+
+def citation(quote: Quote) -> str:
+    """The full citation: title, section, paragraph, file and character offsets."""
+    return (
+        f"{quote.title}, section “{quote.section}”, paragraph {quote.paragraph} "
+        f"({quote.source}, characters {quote.start}–{quote.end})"
+    )
+
+
+def short_citation(quote: Quote) -> str:
+    """The compact citation the chat shows: section and paragraph."""
+    return f"{quote.section}, paragraph {quote.paragraph}"
+
+
+def _split(quote: Quote) -> tuple[str, str, str]:
+    """The quote as (before, best sentence, after)."""
+    a = max(0, quote.highlight.start - quote.start)
+    b = min(len(quote.text), max(a, quote.highlight.end - quote.start))
+    return quote.text[:a], quote.text[a:b], quote.text[b:]
+
+
+def _blockquote(body: str) -> list[str]:
+    return [f"> {line}" if line.strip() else ">" for line in body.split("\n")]
+
+
+# --------------------------------------------------------------------------------------------
+# The `answer` field (markdown, part of the JSON contract)
+# --------------------------------------------------------------------------------------------
+
+
+def _quote_markdown(quote: Quote) -> str:
+    before, marked, after = _split(quote)
+    body = escape_markdown(before) + "**" + escape_markdown(marked) + "**" + escape_markdown(after)
+    lines = _blockquote(body)
+    lines.append(">")
+    lines.append(f"> — **\\[{quote.number}\\]** {escape_markdown(citation(quote))}")
+    for flag in quote.flags:
+        lines.append(">")
+        lines.append(f"> *{escape_markdown(LABELS[flag])}*")
+    return "\n".join(lines)
+
+
+def answer_markdown(
+    status: str, quotes: tuple[Quote, ...] = (), message: str = "", small_talk: str = "hello"
+) -> str:
+    """The markdown `answer` of an answer with this status (templates and quotes only)."""
+    if status == "answered":
+        parts = [
+            TEMPLATES["intro"],
+            *(_quote_markdown(q) for q in quotes),
+            f"*{TEMPLATES['disclaimer']}*",
+        ]
+        return "\n\n".join(parts)
+    if status == "invalid":
+        return f"{TEMPLATES['invalid']} {escape_markdown(message)}"
+    if status == "chitchat":
+        return TEMPLATES[SMALL_TALK[small_talk]]
+    return TEMPLATES[status]
+
+
+# --------------------------------------------------------------------------------------------
+# Plain text (terminal and copy)
+# --------------------------------------------------------------------------------------------
+
+
+def answer_text(
+    answer: Answer,
+    *,
+    mark: Callable[[str], str] | None = None,
+    disclaimer: str | None = None,
+) -> str:
+    """The answer as plain text: intro, each quote's citation and text, the disclaimer.
+
+    `mark` wraps the best sentence (the terminal shows it); None leaves the text as it is, for
+    copying. `disclaimer` replaces the fixed one (a corpus's own, from its metadata).
+    """
+    if answer.status != "answered":
+        if answer.status == "invalid":
+            return f"{TEMPLATES['invalid']} {answer.message}"
+        return answer.answer
+    out = [TEMPLATES["intro"], ""]
+    for q in answer.passages:
+        before, marked, after = _split(q)
+        out.append(f"[{q.number}] {citation(q)}")
+        for flag in q.flags:
+            out.append(f"    {LABELS[flag]}")
+        quoted = before + (mark(marked) if mark else marked) + after
+        out.extend("    " + line for line in quoted.splitlines())
+        out.append("")
+    out.append(TEMPLATES["disclaimer"] if disclaimer is None else disclaimer)
+    return "\n".join(out)
+
+
+def render_text(answer: Answer, *, color: bool = False) -> str:
+    """The answer for people reading a terminal: citations, quotes, the best sentence marked."""
+
+    def mark(s: str) -> str:
+        return f"\x1b[1;4m{s}\x1b[0m" if color else f">>{s}<<"
+
+    return answer_text(answer, mark=mark)
+
+
+# --------------------------------------------------------------------------------------------
+# The browser chat
+# --------------------------------------------------------------------------------------------
+
+
+def display_text(text: str) -> str:
+    """Control characters (other than newline and tab) shown as U+FFFD, so they are visible."""
+    return "".join(
+        "\ufffd" if unicodedata.category(c) == "Cc" and c not in "\n\t" else c for c in text
+    )
+
+
+def keep_indent(markdown: str) -> str:
+    """Leading spaces of each line as &nbsp; (four of them would start a code block)."""
+    out = []
+    for line in markdown.split("\n"):
+        stripped = line.lstrip(" \t")
+        out.append("&nbsp;" * (len(line) - len(stripped)) + stripped)
+    return "\n".join(out)
+
+
+def _mark(text: str) -> str:
+    """The best-matching sentence, marked line by line (a mark never spans a paragraph)."""
+    return "\n".join(
+        f'<mark class="vb-hl">{escape_markdown(line)}</mark>' if line.strip() else line
+        for line in text.split("\n")
+    )
+
+
+def chat_quote(quote: Quote, turn: int) -> str:
+    """One quote in the chat: the passage, its best sentence marked, a compact citation (the
+    file and offsets in its tooltip and in the source panel) and any label."""
+    before, marked, after = _split(quote)
+    body = keep_indent(escape_markdown(before) + _mark(marked) + escape_markdown(after))
+    n = quote.number
+    where = escape_attribute(f"{quote.source}, characters {quote.start}–{quote.end}")
+    lines = _blockquote(body)
+    lines.append(">")
+    lines.append(
+        f'> <span class="vb-cite" title="{where}">**\\[{n}\\]** '
+        f"{escape_markdown(short_citation(quote))}</span> · "
+        f"[Show in source]({CITE_HREF}{turn}-{n})"
+    )
+    for flag in quote.flags:
+        lines.append(">")
+        lines.append(f'> <span class="vb-label">{escape_markdown(LABELS[flag])}</span>')
+    return "\n".join(lines)
+
+
+def chat_markdown(answer: Answer, turn: int, *, disclaimer: str | None = None) -> str:
+    """The assistant's chat message for an answer (fixed templates and escaped quotes only).
+
+    An answered message ends with an empty ``<span class="vb-copy">`` whose ``data-copy``
+    attribute holds `answer_text` (no marks): what the page's copy button copies and what a
+    screen reader reads.
+    """
+    if answer.status != "answered":
+        return answer.answer
+    disclaimer = TEMPLATES["disclaimer"] if disclaimer is None else disclaimer
+    parts = [TEMPLATES["intro"], *(chat_quote(q, turn) for q in answer.passages)]
+    copy = escape_attribute(answer_text(answer, disclaimer=disclaimer))
+    # The disclaimer is reviewed product text (corpus metadata): HTML-escaped, markdown kept.
+    shown = html.escape(disclaimer, quote=False)
+    parts.append(f'*{shown}*<span class="vb-copy" data-copy="{copy}"></span>')
+    return "\n\n".join(parts)

@@ -1,0 +1,60 @@
+"""The browser chat: a Gradio app around an `Assistant`. It renders answers; it never retrieves
+and never checks an answer again.
+
+- product.py: the page's own words (title, source card, disclaimer, examples), from the
+  corpus's ``corpus.meta.json``.
+- controller.py: what each event does, as plain functions of plain values (no server needed).
+- source_view.py: the source panel's HTML.
+- feedback.py: thumbs up/down, stored only when a file is configured.
+- layout.py: the components, their layout and event wiring; `build_demo`.
+- static/: the page's CSS and JavaScript.
+
+`build_demo(assistant)` returns the app. Its endpoints:
+
+- ``/ask`` (API only): question and optional number of passages in, `Answer.to_dict()` out: the
+  same JSON object as ``assistant ask --json``.
+- ``/chat``: what the chat box does. Message and number of passages in, the chat history out.
+
+Everything shown in the page is escaped on the server: corpus text and the user's question go
+through `escape_markdown` (chat) or `html.escape` (source panel), so no HTML, link or image in
+either ever renders. See docs/app.md for the user-facing documentation.
+"""
+
+from __future__ import annotations
+
+from .controller import (
+    API_MAX_PASSAGES,
+    UI_MAX_PASSAGES,
+    ChatController,
+    Questions,
+    Session,
+    looks_like_followup,
+    parse_passages,
+)
+from .feedback import FEEDBACK_ENV, FeedbackLog, feedback_record
+from .layout import CONCURRENCY_LIMIT, QUEUE_SIZE, VerbatimBlocks, build_demo
+from .product import PRODUCT_FILE, Product, SourceCard, load_product
+from .source_view import SOURCE_WINDOW_CHARS, render_source
+
+__all__ = [
+    "API_MAX_PASSAGES",
+    "CONCURRENCY_LIMIT",
+    "FEEDBACK_ENV",
+    "PRODUCT_FILE",
+    "QUEUE_SIZE",
+    "SOURCE_WINDOW_CHARS",
+    "UI_MAX_PASSAGES",
+    "ChatController",
+    "FeedbackLog",
+    "Product",
+    "Questions",
+    "Session",
+    "SourceCard",
+    "VerbatimBlocks",
+    "build_demo",
+    "feedback_record",
+    "load_product",
+    "looks_like_followup",
+    "parse_passages",
+    "render_source",
+]

@@ -1,0 +1,396 @@
+"""What the chat does, without Gradio: each handler takes plain values and a `Session` and
+returns new ones, so it is tested without a server (tests/test_web_controller.py).
+
+layout.py wires these handlers to the page's components; the engine answers; render.py and
+source_view.py render. Nothing here checks an answer again: the engine's answer is shown as is.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..answer import Answer, compose
+from ..question import validate_question as check
+from ..render import chat_markdown, display_text, escape_markdown, keep_indent
+from .feedback import FeedbackLog, feedback_record
+from .product import Product
+from .source_view import render_source
+
+if TYPE_CHECKING:
+    from ..engine import Assistant
+
+log = logging.getLogger(__name__)
+
+#: Passage counts: the chat (its slider, and /chat) takes 1..10; /ask takes the engine's 1..20.
+UI_MAX_PASSAGES = 10
+API_MAX_PASSAGES = 20
+#: Longest user message echoed back into the chat (longer ones are refused anyway).
+ECHO_CHARS = 1000
+
+ERROR_TEXT = (
+    "Sorry, something went wrong on our side and this question could not be answered. "
+    "Please try again."
+)
+FEEDBACK_ON = (
+    "Thumbs up/down are stored on this server: the question and where its quotes are, nothing else."
+)
+FEEDBACK_OFF = "Thumbs up/down are not stored on this server."
+
+_CITE_KEY = re.compile(r"^(\d{1,9})-(\d{1,2})(?:-\d{1,12})?$")
+
+#: Words that make a question lean on the one before it ("and how long does that last?").
+_FOLLOWUP_LEADS = frozenset({"and", "but", "so", "also", "then", "or", "what about", "how about"})
+_FOLLOWUP_WORDS = frozenset(
+    [
+        "it",
+        "its",
+        "it's",
+        "that",
+        "this",
+        "these",
+        "those",
+        "they",
+        "them",
+        "their",
+        "there",
+        "one",
+        "ones",
+        "same",
+        "else",
+        "more",
+        "again",
+    ]
+)
+
+
+def looks_like_followup(question: str) -> bool:
+    """A short question that starts like a continuation or points back with a pronoun.
+
+    Only such questions are retried with the previous question when they find nothing alone,
+    so an unrelated question ("Who painted the Mona Lisa?") still gets "not covered".
+    """
+    words = re.findall(r"[a-z']+", question.casefold().replace("’", "'"))
+    if not words or len(words) > 12:
+        return False
+    return (
+        words[0] in _FOLLOWUP_LEADS
+        or " ".join(words[:2]) in _FOLLOWUP_LEADS
+        or any(w in _FOLLOWUP_WORDS for w in words)
+    )
+
+
+def parse_passages(
+    value: object, default: int, maximum: int = API_MAX_PASSAGES
+) -> tuple[int, str | None]:
+    """(count, None) for a usable passage count, else (default, message saying what is wrong).
+
+    None means the default. Whole numbers sent as floats (3.0, as JSON clients often do) count.
+    """
+    if value is None:
+        return default, None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        return default, (
+            f"The number of passages must be a whole number from 1 to {maximum}, "
+            f"not {type(value).__name__} {shown}."
+        )
+    if not 1 <= value <= maximum:
+        return default, f"The number of passages must be from 1 to {maximum}, not {value}."
+    return value, None
+
+
+def user_markdown(question: object) -> str:
+    """The user's own message as the chat shows it: escaped, never rendered."""
+    if not isinstance(question, str):
+        return "*(not text)*"
+    if not question.strip():
+        return "*(empty question)*"
+    shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + "…"
+    return keep_indent(escape_markdown(display_text(shown)))
+
+
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def edited_text(value: object) -> object:
+    """The text of a message edited in the chat: the chat edits the shown (escaped) markdown,
+    so this undoes `user_markdown`'s escaping (`&nbsp;` indents included)."""
+    if not isinstance(value, str):
+        return value
+    return _UNESCAPE.sub(r"\1", html.unescape(value.replace("&nbsp;", " ")))
+
+
+# --------------------------------------------------------------------------------------------
+# Session records
+# --------------------------------------------------------------------------------------------
+
+
+class Asked(NamedTuple):
+    """A message sent to the chat, waiting for or holding its answer."""
+
+    id: int  # unique and increasing in a session: the number in citation links
+    text: object  # the message as sent (a str from the page; anything from the API)
+
+
+@dataclass(frozen=True)
+class Questions:
+    """What the person has sent, in order. Only the send steps write it (see layout.py)."""
+
+    items: tuple[Asked, ...] = ()
+    next_id: int = 1
+
+    def add(self, text: object) -> Questions:
+        return Questions((*self.items, Asked(self.next_id, text)), self.next_id + 1)
+
+    def replace_from(self, position: int, text: object) -> Questions:
+        """Everything from `position` on dropped, `text` sent in its place (retry, edit)."""
+        return Questions((*self.items[:position], Asked(self.next_id, text)), self.next_id + 1)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One answered message of the conversation."""
+
+    asked: Asked
+    question: str  # the question as checked (whitespace collapsed)
+    followup: bool  # the previous question was used to find the quotes
+    answer: Answer | None  # None: answering failed (the chat says so)
+
+    @property
+    def id(self) -> int:
+        return self.asked.id
+
+
+@dataclass(frozen=True)
+class Session:
+    """The answered conversation. Only the answer step writes it (see layout.py).
+
+    Hashable on purpose: Gradio hashes state values to see whether they changed.
+    """
+
+    turns: tuple[Turn, ...] = ()
+
+    def turn(self, turn_id: int) -> Turn | None:
+        return next((t for t in self.turns if t.id == turn_id), None)
+
+    def at_message(self, index: object) -> Turn | None:
+        """The turn whose assistant message is chat message `index` (2 messages a turn)."""
+        if isinstance(index, list | tuple) and index:
+            index = index[0]
+        if isinstance(index, bool) or not isinstance(index, int) or index % 2 != 1:
+            return None
+        position = index // 2
+        return self.turns[position] if 0 <= position < len(self.turns) else None
+
+
+def _as(value: object, kind: type) -> Any:
+    return value if isinstance(value, kind) else kind()
+
+
+def pending(questions: Questions, session: Session) -> tuple[Session, tuple[Asked, ...]]:
+    """The part of `session` that answers a prefix of `questions`, and the questions after it.
+
+    A retry, an edit or a clear changes `questions`; the answers that no longer match are
+    dropped here, so the conversation always follows what was sent.
+    """
+    keep = 0
+    for turn, asked in zip(session.turns, questions.items):
+        if turn.asked != asked:
+            break
+        keep += 1
+    return Session(session.turns[:keep]), questions.items[keep:]
+
+
+# --------------------------------------------------------------------------------------------
+# The controller
+# --------------------------------------------------------------------------------------------
+
+
+class ChatController:
+    """The page's handlers around one shared, read-only `Assistant`."""
+
+    def __init__(
+        self, assistant: Assistant, product: Product, feedback: FeedbackLog | None = None
+    ) -> None:
+        self.assistant = assistant
+        self.product = product
+        self.feedback = feedback or FeedbackLog()
+        self.default_k = assistant.settings.top_k
+        self.max_chars = assistant.settings.max_question_chars
+
+    # ---- /ask ------------------------------------------------------------------------------
+
+    def ask(self, question: object, passages: object = None) -> dict[str, Any]:
+        """The `/ask` endpoint: `Answer.to_dict()`, bad input as status "invalid"."""
+        k, problem = parse_passages(passages, self.default_k)
+        if problem:
+            checked = check(question, self.max_chars)
+            if checked.problem:  # the question's own problem comes first
+                return self.assistant.ask(question, top_k=self.default_k).to_dict()
+            return compose(checked.text, "invalid", message=problem).to_dict()
+        return self.assistant.ask(question, top_k=k).to_dict()
+
+    # ---- the chat --------------------------------------------------------------------------
+
+    def too_long(self, message: object) -> str | None:
+        """The message saying a typed question is over the limit (it stays in the box)."""
+        if isinstance(message, str) and len(message) > self.max_chars:
+            return (
+                f"Your question is {len(message):,} characters long; the limit is "
+                f"{self.max_chars:,}. Please shorten it: it is still in the box."
+            )
+        return None
+
+    def send(self, message: object, questions: object) -> Questions:
+        """A message sent from the page: appended to the questions, answered next."""
+        return _as(questions, Questions).add(message)
+
+    def _answer(
+        self, message: object, passages: object, session: Session
+    ) -> tuple[str, bool, Answer]:
+        """(question as checked, whether the previous question was used, the answer)."""
+        k, problem = parse_passages(passages, self.default_k, UI_MAX_PASSAGES)
+        text = check(message, self.max_chars).text
+        if problem:
+            return text, False, compose(text, "invalid", message=problem)
+        answer = self.assistant.ask(message, top_k=k)
+        if answer.status == "not_found" and looks_like_followup(answer.question):
+            previous = next(
+                (
+                    t
+                    for t in reversed(session.turns)
+                    if t.answer is not None and t.answer.status == "answered"
+                ),
+                None,
+            )
+            if previous is not None:
+                retry = self.assistant.ask(f"{previous.question} {answer.question}", top_k=k)
+                if retry.status == "answered":
+                    return text, True, retry
+        return text, False, answer
+
+    def answer_pending(self, questions: object, session: object, passages: object) -> Session:
+        """Every question sent and not answered yet, answered in order."""
+        session, todo = pending(_as(questions, Questions), _as(session, Session))
+        for asked in todo:
+            try:
+                question, followup, answer = self._answer(asked.text, passages, session)
+                turn = Turn(asked, question, followup, answer)
+            except Exception:
+                log.exception("chat failed")
+                turn = Turn(asked, check(asked.text, self.max_chars).text, False, None)
+            session = Session((*session.turns, turn))
+        return session
+
+    def messages(self, questions: object, session: object) -> list[dict[str, str]]:
+        """The chat as the Chatbot shows it: each turn's question and answer, then the
+        questions still being answered."""
+        session, todo = pending(_as(questions, Questions), _as(session, Session))
+        out: list[dict[str, str]] = []
+        for turn in session.turns:
+            out.append({"role": "user", "content": user_markdown(turn.asked.text)})
+            if turn.answer is None:
+                content = ERROR_TEXT
+            else:
+                content = chat_markdown(turn.answer, turn.id, disclaimer=self.product.disclaimer)
+            out.append({"role": "assistant", "content": content})
+        out.extend({"role": "user", "content": user_markdown(a.text)} for a in todo)
+        return out
+
+    def retry(self, questions: object, index: object) -> Questions | None:
+        """Ask the question of chat message `index` (or of the answer at `index`) again; what
+        came after it is dropped. None when there is no such question."""
+        sent: Questions = _as(questions, Questions)
+        position = self._position(sent, index)
+        if position is None:
+            return None
+        return sent.replace_from(position, sent.items[position].text)
+
+    def edit(self, questions: object, index: object, value: object) -> Questions | None:
+        """The person edited their message at `index`: the new text is asked in its place."""
+        sent: Questions = _as(questions, Questions)
+        position = self._position(sent, index)
+        if position is None:
+            return None
+        return sent.replace_from(position, edited_text(value))
+
+    @staticmethod
+    def _position(questions: Questions, index: object) -> int | None:
+        if isinstance(index, list | tuple) and index:
+            index = index[0]
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            return None
+        position = index // 2  # messages alternate: question, answer
+        return position if position < len(questions.items) else None
+
+    # ---- the source panel ------------------------------------------------------------------
+
+    def latest_source(self, session: object) -> str:
+        """After an answer: its first quote in place, or the plain source saying why nothing
+        is marked (so a "not found" never leaves the previous quote showing)."""
+        turns = _as(session, Session).turns
+        if not turns:
+            return render_source(self.assistant.index.documents)
+        turn = turns[-1]
+        if turn.answer is None:
+            return render_source(self.assistant.index.documents, status="error")
+        if turn.answer.status == "answered":
+            passages = turn.answer.passages
+            return render_source(
+                self.assistant.index.documents,
+                focus=passages[0],
+                others=passages[1:],
+                turn=turn.id,
+                question=turn.question,
+            )
+        return render_source(self.assistant.index.documents, status=turn.answer.status)
+
+    def cited_source(self, session: object, key: object) -> str | None:
+        """A "Show in source" link was clicked: that quote in its place; None if unknown."""
+        match = _CITE_KEY.match(key) if isinstance(key, str) else None
+        if not match:
+            return None
+        turn_id, number = int(match.group(1)), int(match.group(2))
+        turn = _as(session, Session).turn(turn_id)
+        if turn is None or turn.answer is None:
+            return None
+        passages = turn.answer.passages
+        focus = next((p for p in passages if p.number == number), None)
+        if focus is None:
+            return None
+        return render_source(
+            self.assistant.index.documents,
+            focus=focus,
+            others=tuple(p for p in passages if p is not focus),
+            turn=turn_id,
+            question=turn.question,
+        )
+
+    # ---- feedback --------------------------------------------------------------------------
+
+    def feedback_note(self) -> str:
+        return FEEDBACK_ON if self.feedback.enabled() else FEEDBACK_OFF
+
+    def like(self, session: object, index: object, liked: object) -> str:
+        """A thumb on the assistant message at `index`: stored if feedback is on. Returns the
+        note saying what happened to it."""
+        turn = _as(session, Session).at_message(index)
+        if turn is None or turn.answer is None or not self.feedback.enabled():
+            return self.feedback_note()
+        if self.feedback.write(feedback_record(turn, liked)):
+            return "Thank you: your feedback is stored. " + FEEDBACK_ON
+        return "Your feedback could not be stored (a problem on the server)."
+
+    # ---- clear -----------------------------------------------------------------------------
+
+    def clear(self, questions: object) -> tuple[Questions, Session, str]:
+        """An empty chat (question ids keep counting, so old citation links stay unknown)."""
+        fresh = Questions(next_id=_as(questions, Questions).next_id)
+        return fresh, Session(), render_source(self.assistant.index.documents)

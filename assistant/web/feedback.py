@@ -1,0 +1,75 @@
+"""Thumbs up/down on an answer, appended as JSON lines to a file, only when one is configured."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .controller import Turn
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming the feedback file (JSON lines). Unset: no feedback is stored.
+FEEDBACK_ENV = "VERBATIM_FEEDBACK_LOG"
+
+
+class FeedbackLog:
+    """Appends feedback as JSON lines to the file named by $VERBATIM_FEEDBACK_LOG, if set.
+
+    Off by default (health questions are private). A failed write never raises: it is logged
+    once per file and the chat goes on.
+    """
+
+    def __init__(self, env: str = FEEDBACK_ENV) -> None:
+        self.env = env
+        self._lock = threading.Lock()
+        self._failed: set[str] = set()
+
+    def enabled(self) -> bool:
+        """Whether a feedback file is configured (read now: the variable may change)."""
+        return bool(os.environ.get(self.env, "").strip())
+
+    def write(self, record: dict[str, Any]) -> bool:
+        path = os.environ.get(self.env, "").strip()
+        if not path:
+            return False
+        try:
+            line = json.dumps(record, ensure_ascii=False) + "\n"
+            with self._lock, open(path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        except Exception as exc:  # noqa: BLE001 - feedback must never break the chat
+            with self._lock:
+                first = path not in self._failed
+                self._failed.add(path)
+            if first:
+                reason = getattr(exc, "strerror", None) or exc
+                log.warning(
+                    "cannot write feedback to %s (%s); feedback is not being saved", path, reason
+                )
+            return False
+        return True
+
+
+def feedback_record(turn: Turn, liked: object) -> dict[str, Any]:
+    """What one thumbs up/down stores: no more than is needed to judge the answer."""
+    answer = turn.answer
+    assert answer is not None, "only answered turns get feedback"
+    vote = {True: "up", False: "down"}.get(liked) if isinstance(liked, bool) else None
+    if vote is None:
+        vote = "cleared" if liked in ("", None) else str(liked)[:40]
+    return {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "vote": vote,
+        "question": turn.question,
+        "followup": turn.followup,
+        "status": answer.status,
+        "passages": [
+            {"number": p.number, "source": p.source, "start": p.start, "end": p.end}
+            for p in answer.passages
+        ],
+    }

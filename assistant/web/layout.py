@@ -1,0 +1,322 @@
+"""The page: Gradio components, their layout, and which controller handler each event runs.
+
+How a question travels (so that none is ever lost or answered twice):
+
+1. Sending (Enter, Ask, an example) only appends the message to the `questions` state, at
+   once and outside the queue, and shows it in the chat. Nothing else writes `questions`
+   except retry, edit and clear, which replace part of it.
+2. Then the answer step answers every question in `questions` that the `session` state does
+   not answer yet, in order, and writes `session` (its only writer) and the chat.
+3. A second answer step follows each one: if two answer steps overlapped (a question sent while
+   the previous was being answered) and the older one wrote last, it answers what is missing.
+
+The question box is an output of the send step only, so a question typed while an answer is
+on its way is never emptied by that answer.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from .controller import UI_MAX_PASSAGES, ChatController, Questions, Session
+from .feedback import FeedbackLog
+from .product import Product, load_product
+from .source_view import render_source
+
+if TYPE_CHECKING:
+    from ..engine import Assistant
+
+#: Engine calls at once, across /ask, /chat and the page's answer steps (a 2-core CPU box).
+CONCURRENCY_LIMIT = 2
+#: Requests waiting in the queue before new ones are turned away with "queue full".
+QUEUE_SIZE = 64
+
+STATIC = Path(__file__).resolve().parent / "static"
+CSS_FILE = STATIC / "verbatim.css"
+JS_FILE = STATIC / "verbatim.js"
+
+ERROR_TEXT = "Sorry, something went wrong on our side. Please try again."
+
+
+class VerbatimBlocks(gr.Blocks):
+    """gr.Blocks whose `launch()` defaults are the safe ones for this app (see docs/app.md).
+
+    Gradio 6 takes css/head at launch; keeping them here means `demo.launch()` (app.py, a
+    Space) and `demo.launch(prevent_thread_lock=True, ...)` (tests) serve the same page.
+    Any default can still be overridden by passing it explicitly.
+    """
+
+    launch_defaults: dict[str, Any] = {
+        "share": False,
+        "show_error": False,
+        "max_file_size": 1,  # bytes: no component takes files, so refuse uploads (413)
+        # Gradio keeps each API session's state in memory until this many sessions exist
+        # (10,000 by default, ~80 KB each: the soak test saw memory climb without this cap).
+        "state_session_capacity": 1000,
+        "run_history": False,  # never keep questions in the browser's run history
+        "enable_monitoring": False,
+        "ssr_mode": False,
+        "footer_links": ["api", "gradio"],
+        "css_paths": [CSS_FILE],
+        # The page's script is a static file (no inline code, so a Content-Security-Policy
+        # with script-src 'self' allows it).
+        "head": f'<script src="gradio_api/file={JS_FILE}" defer></script>',
+    }
+
+    def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        for key, value in self.launch_defaults.items():
+            kwargs.setdefault(key, value)
+        return super().launch(**kwargs)
+
+
+def header_html(product: Product) -> str:
+    """The header: the app's title, a card per source document, the disclaimer."""
+    cards = "".join(
+        '<div class="vb-card">'
+        f'<div class="vb-card-title">Source: “{html.escape(c.title)}”</div>'
+        + (f'<div class="vb-card-about">{html.escape(c.about)}</div>' if c.about else "")
+        + "</div>"
+        for c in product.cards
+    )
+    return (
+        f'<h1 class="vb-title">{html.escape(product.app_title)}</h1>'
+        f"{cards}"
+        '<p class="vb-how">Every answer quotes the source word for word, with a numbered '
+        "citation. <b>Show in source</b> under a quote shows it in its place in the whole "
+        "text.</p>"
+        f'<p class="vb-disclaimer"><b>{html.escape(product.disclaimer)}</b></p>'
+    )
+
+
+SWITCH_HTML = (
+    '<div class="vb-switch" role="tablist" aria-label="Show">'
+    '<button type="button" role="tab" id="vb-tab-chat" aria-selected="true" '
+    'aria-controls="vb-chat-col">Chat</button>'
+    '<button type="button" role="tab" id="vb-tab-source" aria-selected="false" '
+    'aria-controls="vb-source-col">Source</button>'
+    "</div>"
+)
+
+
+def counter_html(limit: int) -> str:
+    return (
+        f'<div class="vb-counter" data-limit="{limit}" aria-live="polite">'
+        f"0 / {limit:,} characters</div>"
+    )
+
+
+def build_demo(assistant: Assistant, product: Product | None = None) -> VerbatimBlocks:
+    """The Gradio app for `assistant`. Load the assistant once and share it: it is read-only.
+
+    `product` (the page's own words) defaults to the corpus's metadata file (product.py).
+    """
+    if product is None:
+        product = load_product(assistant.corpus_dir, assistant.index.documents)
+    gr.set_static_paths([STATIC])
+    control = ChatController(assistant, product, FeedbackLog())
+    documents = assistant.index.documents
+    limit = assistant.settings.max_question_chars
+
+    # ---- handlers: thin wrappers turning controller results into Gradio updates ---------------
+
+    def ask(question: str, passages: int = assistant.settings.top_k) -> dict:
+        """Answer one question by quoting the source verbatim.
+
+        Returns the same JSON object as `assistant ask --json`: question, status (answered,
+        not_found, chitchat or invalid), answer (markdown), passages (each with text, source,
+        section, paragraph, start/end offsets, highlight, flags, labels, citation), message
+        and relevance. Bad input gives status "invalid" and a message, never an error.
+        """
+        try:
+            return control.ask(question, passages)
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).exception("/ask failed")
+            raise gr.Error(ERROR_TEXT, print_exception=False) from None
+
+    def send_typed(message: object, questions: object, session: object):
+        problem = control.too_long(message)
+        if problem:  # kept in the box, with the reason
+            return gr.skip(), gr.skip(), gr.skip(), problem
+        questions = control.send(message, questions)
+        return "", questions, control.messages(questions, session), ""
+
+    def send_example(example: object, questions: object, session: object):
+        questions = control.send(example, questions)
+        return questions, control.messages(questions, session)
+
+    def answer(questions: object, session: object, passages: object):
+        new = control.answer_pending(questions, session, passages)
+        if new == session:
+            return gr.skip(), gr.skip(), gr.skip()
+        return new, control.messages(questions, new), control.latest_source(new)
+
+    def chat_api(message: object, passages: object, questions: object, session: object):
+        # /chat: send and answer in one call (API clients wait for the answer).
+        questions = control.send(message, questions)
+        new = control.answer_pending(questions, session, passages)
+        return control.messages(questions, new), "", questions, new
+
+    def retry(questions: object, data: gr.RetryData):
+        return control.retry(questions, data.index) or gr.skip()
+
+    def edit(questions: object, data: gr.EditData):
+        return control.edit(questions, data.index, data.value) or gr.skip()
+
+    def cited(session: object, key: object):
+        return control.cited_source(session, key) or gr.skip()
+
+    def like(session: object, data: gr.LikeData):
+        return control.like(session, data.index, data.liked)
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    with VerbatimBlocks(title=product.app_title, analytics_enabled=False) as demo:
+        questions = gr.State(Questions())
+        session = gr.State(Session())
+        gr.HTML(header_html(product), elem_id="vb-header", js_on_load=None)
+        gr.HTML(SWITCH_HTML, elem_id="vb-switch-row", js_on_load=None)
+        with gr.Row(equal_height=False, elem_id="vb-main"):
+            with gr.Column(scale=3, min_width=300, elem_id="vb-chat-col"):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    show_label=False,
+                    elem_id="vb-chat",
+                    height=560,
+                    autoscroll=False,  # the page's script shows the question and quote [1]
+                    latex_delimiters=[],
+                    sanitize_html=True,
+                    render_markdown=True,
+                    allow_tags=False,
+                    buttons=["copy"],
+                    editable="user",
+                    feedback_options=("Like", "Dislike"),
+                    placeholder=f"{product.placeholder}, or tap an example question below.",
+                    layout="panel",
+                )
+                feedback_note = gr.Markdown(
+                    control.feedback_note(), elem_id="vb-feedback-note", latex_delimiters=[]
+                )
+                with gr.Row(elem_id="vb-ask-row", equal_height=True):
+                    box = gr.Textbox(
+                        label="Your question",
+                        show_label=False,
+                        placeholder=product.placeholder,
+                        lines=1,
+                        max_lines=6,
+                        scale=5,
+                        min_width=160,
+                        elem_id="vb-question",
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=0, min_width=72)
+                gr.HTML(counter_html(limit), elem_id="vb-counter-row", js_on_load=None)
+                notice = gr.Markdown("", elem_id="vb-notice", latex_delimiters=[])
+                example_buttons = []
+                if product.examples:
+                    gr.Markdown("**Example questions**: tap one to ask it.", elem_id="vb-ex-label")
+                    with gr.Row(elem_id="vb-examples"):
+                        example_buttons = [
+                            gr.Button(q, size="md", variant="secondary") for q in product.examples
+                        ]
+                with gr.Row(elem_id="vb-options"):
+                    passages = gr.Slider(
+                        1,
+                        UI_MAX_PASSAGES,
+                        value=assistant.settings.top_k,
+                        step=1,
+                        label="Passages to show",
+                        elem_id="vb-passages",
+                        scale=3,
+                    )
+                    clear_btn = gr.Button("Clear chat", variant="secondary", scale=1)
+            with gr.Column(scale=2, min_width=300, elem_id="vb-source-col"):
+                source_panel = gr.HTML(
+                    render_source(documents), elem_id="vb-source", js_on_load=None, padding=True
+                )
+                cite_key = gr.Textbox(visible="hidden", elem_id="vb-cite-key", label="cite")
+        api_button = gr.Button(visible=False)
+
+        # ---- events -----------------------------------------------------------------------
+        engine: dict[str, Any] = {
+            "concurrency_id": "engine",
+            "concurrency_limit": CONCURRENCY_LIMIT,
+        }
+        private: dict[str, Any] = {"api_visibility": "private"}
+        answer_step: dict[str, Any] = {
+            "fn": answer,
+            "inputs": [questions, session, passages],
+            "outputs": [session, chatbot, source_panel],
+            "show_progress": "minimal",
+            "trigger_mode": "multiple",
+            **private,
+            **engine,
+        }
+
+        def then_answer(event: Any) -> None:
+            event.then(**answer_step).then(**answer_step)
+
+        then_answer(
+            gr.on(
+                [box.submit, send.click],
+                send_typed,
+                inputs=[box, questions, session],
+                outputs=[box, questions, chatbot, notice],
+                queue=False,
+                show_progress="hidden",
+                **private,
+            )
+        )
+        for button in example_buttons:
+            then_answer(
+                button.click(
+                    send_example,
+                    inputs=[button, questions, session],
+                    outputs=[questions, chatbot],
+                    queue=False,
+                    show_progress="hidden",
+                    preprocess=False,
+                    **private,
+                )
+            )
+        then_answer(chatbot.retry(retry, [questions], [questions], queue=False, **private))
+        then_answer(chatbot.edit(edit, [questions], [questions], queue=False, **private))
+
+        api_button.click(
+            chat_api,
+            inputs=[box, passages, questions, session],
+            outputs=[chatbot, box, questions, session],
+            api_name="chat",
+            preprocess=False,
+            **engine,
+        )
+        cite_key.change(
+            cited,
+            inputs=[session, cite_key],
+            outputs=[source_panel],
+            show_progress="hidden",
+            trigger_mode="always_last",
+            **private,
+        )
+        chatbot.like(like, inputs=[session], outputs=[feedback_note], **private)
+
+        def clear(old: object):
+            fresh, empty, source = control.clear(old)
+            return fresh, empty, [], "", source
+
+        clear_io: dict[str, Any] = {
+            "inputs": [questions],
+            "outputs": [questions, session, chatbot, notice, source_panel],
+            **private,
+        }
+        clear_btn.click(clear, **clear_io)
+        chatbot.clear(clear, **clear_io)
+        demo.load(control.feedback_note, None, feedback_note, **private)
+        gr.api(ask, api_name="ask", **engine)
+
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    return demo

@@ -1,0 +1,214 @@
+"""The chat's handlers and the page's own words, without a server (fast: fake embedder)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.errors import CorpusError
+from assistant.render import TEMPLATES, answer_text, chat_markdown
+from assistant.web import PRODUCT_FILE, ChatController, Questions, Session, load_product
+from assistant.web.layout import header_html
+from assistant.web.product import DEFAULT_DISCLAIMER, DEFAULT_TITLE
+
+SETTINGS = Settings(model="fake-hash-embedder", threshold=0.1, focus_check=False)
+BREAD = """# Sourdough at home
+
+Starter
+
+A sourdough starter is flour and water left to ferment for about a week.
+
+Feed the starter every day with equal weights of flour and water.
+
+Baking
+
+Bake the loaf at 230 degrees for forty minutes, with steam for the first twenty.
+"""
+BREAD_META = {
+    "app_title": "Bread questions, answered from one recipe",
+    "source_card": "A home baker's recipe, quoted as written.",
+    "disclaimer": "These are quotes from the recipe, not baking advice of ours.",
+    "placeholder": "Ask about the sourdough recipe",
+    "examples": ["How long does a starter take?", "How hot is the oven?"],
+}
+DOMAIN_WORDS = re.compile(r"milia|skin|medical|doctor", re.IGNORECASE)
+
+
+@pytest.fixture
+def bread(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "sourdough.md").write_text(BREAD, encoding="utf-8")
+    return Assistant.load(corpus, tmp_path / "index", SETTINGS, embedder=fake_embedder)
+
+
+@pytest.fixture
+def control(bread):
+    (bread.corpus_dir / PRODUCT_FILE).write_text(json.dumps(BREAD_META), encoding="utf-8")
+    return ChatController(bread, load_product(bread.corpus_dir, bread.index.documents))
+
+
+def answered(control, *messages, passages=3):
+    questions = Questions()
+    for m in messages:
+        questions = control.send(m, questions)
+    return questions, control.answer_pending(questions, Session(), passages)
+
+
+# ---- the page's own words -----------------------------------------------------------------
+
+
+def test_a_corpus_gets_its_own_title_card_disclaimer_and_examples(control):
+    product = control.product
+    assert product.app_title == BREAD_META["app_title"]
+    assert product.examples == tuple(BREAD_META["examples"])
+    header = header_html(product)
+    for key in ("app_title", "source_card", "disclaimer"):
+        assert html.escape(BREAD_META[key]) in header
+    assert "Sourdough at home" in header  # the document's title, from the corpus
+    assert not DOMAIN_WORDS.search(header)
+    _, session = answered(control, "How long does the starter ferment?")
+    reply = chat_markdown(session.turns[0].answer, 1, disclaimer=product.disclaimer)
+    assert BREAD_META["disclaimer"] in reply and not DOMAIN_WORDS.search(reply)
+
+
+def test_without_metadata_the_page_uses_generic_words(bread):
+    product = load_product(bread.corpus_dir, bread.index.documents)
+    assert (product.app_title, product.disclaimer, product.examples) == (
+        DEFAULT_TITLE,
+        DEFAULT_DISCLAIMER,
+        (),
+    )
+    assert not DOMAIN_WORDS.search(header_html(product))
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"examples": "one"}', "list of questions"),
+        ('{"disclaimer": ""}', "non-empty string"),
+    ],
+)
+def test_a_bad_metadata_file_is_named_with_what_is_wrong(bread, content, words):
+    (bread.corpus_dir / PRODUCT_FILE).write_text(content, encoding="utf-8")
+    with pytest.raises(CorpusError, match=words) as info:
+        load_product(bread.corpus_dir, bread.index.documents)
+    assert PRODUCT_FILE in str(info.value)
+
+
+def test_the_metadata_file_is_not_part_of_the_index(bread, fake_embedder):
+    (bread.corpus_dir / PRODUCT_FILE).write_text(json.dumps(BREAD_META), encoding="utf-8")
+    Assistant.load(
+        bread.corpus_dir, bread.index_dir, SETTINGS, embedder=fake_embedder, rebuild=False
+    )
+
+
+# ---- the conversation ---------------------------------------------------------------------
+
+
+def test_questions_sent_before_an_answer_are_all_answered_in_order(control):
+    questions, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
+    assert [t.asked.text for t in session.turns] == [
+        "When do I feed the starter?",
+        "How hot is the oven?",
+    ]
+    assert [t.id for t in session.turns] == [1, 2]
+    messages = control.messages(questions, session)
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 2
+    assert "#vb-cite-2-1" in messages[3]["content"]
+
+
+def test_an_answer_written_over_a_newer_one_is_repaired_by_the_next_step(control):
+    """Two answer steps overlapped and the older wrote last: the question it did not know
+    about is answered by the step that follows, not lost."""
+    first = control.send("When do I feed the starter?", Questions())
+    both = control.send("How hot is the oven?", first)
+    stale = control.answer_pending(first, Session(), 3)  # the older step's result
+    assert len(stale.turns) == 1
+    repaired = control.answer_pending(both, stale, 3)
+    assert [t.asked.text for t in repaired.turns] == [a.text for a in both.items]
+    assert repaired.turns[0] is stale.turns[0]  # not answered twice
+
+
+def test_a_question_shows_at_once_and_its_answer_follows(control):
+    questions = control.send("How hot is the oven?", Questions())
+    shown = control.messages(questions, Session())
+    assert [m["role"] for m in shown] == ["user"]
+    assert shown[0]["content"] == "How hot is the oven?"
+
+
+def test_too_long_a_question_is_refused_with_its_length_and_kept(control):
+    limit = control.max_chars
+    assert control.too_long("x" * limit) is None
+    message = control.too_long("x" * (limit + 200))
+    assert f"{limit + 200:,} characters" in message and "still in the box" in message
+
+
+def test_retry_asks_the_question_again_and_drops_what_followed(control):
+    questions, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
+    again = control.retry(questions, 1)  # the first answer's message
+    assert [a.text for a in again.items] == ["When do I feed the starter?"]
+    assert again.items[0].id == 3  # a new id: its answer is new too
+    session = control.answer_pending(again, session, 3)
+    assert [t.id for t in session.turns] == [3]
+    assert control.retry(questions, 99) is None
+
+
+def test_edit_asks_the_edited_text_unescaped(control):
+    questions, session = answered(control, "Feed 1.5 cups [of flour]?")
+    shown = control.messages(questions, session)[0]["content"]
+    assert shown != "Feed 1.5 cups [of flour]?"  # the chat shows (and edits) escaped markdown
+    edited = control.edit(questions, 0, shown + " (warm)")
+    assert edited.items[-1].text == "Feed 1.5 cups [of flour]? (warm)"
+
+
+def test_clear_empties_the_chat_and_old_links_stay_unknown(control):
+    questions, session = answered(control, "When do I feed the starter?")
+    fresh, empty, panel = control.clear(questions)
+    assert control.messages(fresh, empty) == [] and "whole source" in panel
+    again = control.answer_pending(control.send("How hot is the oven?", fresh), session, 3)
+    assert [t.id for t in again.turns] == [2]  # the old answer was dropped
+    assert control.cited_source(again, "1-1") is None
+
+
+# ---- rendering: copy text, source panel, feedback -----------------------------------------
+
+
+def test_copy_text_is_plain_with_full_citations(control):
+    _, session = answered(control, "How long does the starter ferment?")
+    answer = session.turns[0].answer
+    assert answer.status == "answered"
+    questions = Questions((session.turns[0].asked,), 2)
+    message = control.messages(questions, session)[1]["content"]
+    copied = html.unescape(re.search(r'data-copy="([^"]*)"', message).group(1))
+    assert copied == answer_text(answer, disclaimer=control.product.disclaimer)
+    assert copied.startswith(TEMPLATES["intro"])
+    for quote in answer.passages:
+        assert quote.text.strip().splitlines()[0] in copied
+        assert f"[{quote.number}] {quote.citation()}" in copied
+    assert not re.search(r"<[a-z/]|\*\*|\\[\[\].]|\]\(#", copied)
+
+
+def test_source_panel_says_why_nothing_is_marked_after_not_found(control):
+    _, session = answered(control, "zzzz qqqq")
+    assert session.turns[-1].answer.status == "not_found"
+    panel = control.latest_source(session)
+    assert "found nothing" in panel and "vb-cited" not in panel
+
+
+def test_feedback_says_whether_it_is_stored(control, tmp_path, monkeypatch):
+    _, session = answered(control, "How hot is the oven?")
+    monkeypatch.delenv("VERBATIM_FEEDBACK_LOG", raising=False)
+    assert "not stored" in control.like(session, 1, True)
+    log = tmp_path / "feedback.jsonl"
+    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", str(log))
+    assert "is stored" in control.like(session, 1, True)
+    assert json.loads(log.read_text(encoding="utf-8"))["question"] == "How hot is the oven?"
+    assert "not stored" not in control.like(session, 0, True)  # a question: nothing to store
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1
