@@ -235,7 +235,7 @@ def chat_quote(quote: Quote, turn: int) -> str:
 def chat_markdown(answer: Answer, turn: int, *, disclaimer: str | None = None) -> str:
     """The assistant's chat message for an answer (fixed templates and escaped quotes only).
 
-    An answered message ends with an empty ``<span class="vb-copy">`` whose ``data-copy``
+    An answered message ends with an empty ``<span class="vb-copy">`` whose ``title``
     attribute holds `answer_text` (no marks): what the page's copy button copies and what a
     screen reader reads.
     """
@@ -246,5 +246,5 @@ def chat_markdown(answer: Answer, turn: int, *, disclaimer: str | None = None) -
     copy = escape_attribute(answer_text(answer, disclaimer=disclaimer))
     # The disclaimer is reviewed product text (corpus metadata): HTML-escaped, markdown kept.
     shown = html.escape(disclaimer, quote=False)
-    parts.append(f'*{shown}*<span class="vb-copy" data-copy="{copy}"></span>')
+    parts.append(f'*{shown}*<span class="vb-copy" title="{copy}"></span>')
     return "\n\n".join(parts)

@@ -53,7 +53,7 @@ LEFTOVERS = r"""() => {
     for (const a of e.attributes) {
       // Text-only attributes (a screen reader's label, the text the copy button copies)
       // rightly hold the question and quotes as typed; nothing ever loads or runs them.
-      if (a.name === 'aria-label' || a.name === 'data-copy') continue;
+      if (a.name === 'aria-label' || (a.name === 'title' && e.classList.contains('vb-copy'))) continue;
       if (/127\.0\.0\.2|__pwned|javascript:/i.test(a.value)) bad.push(e.outerHTML.slice(0, 200));
     }
     if (/^(SCRIPT|STYLE)$/.test(e.tagName) && /__pwned/.test(e.textContent)) {

@@ -11,7 +11,7 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.errors import CorpusError
 from assistant.render import TEMPLATES, answer_text, chat_markdown
-from assistant.web import PRODUCT_FILE, ChatController, Questions, Session, load_product
+from assistant.web import PRODUCT_FILE, ChatController, Outbox, Questions, Session, load_product
 from assistant.web.layout import header_html
 from assistant.web.product import DEFAULT_DISCLAIMER, DEFAULT_TITLE
 
@@ -53,10 +53,10 @@ def control(bread):
 
 
 def answered(control, *messages, passages=3):
-    questions = Questions()
+    outbox = Outbox()
     for m in messages:
-        questions = control.send(m, questions)
-    return questions, control.answer_pending(questions, Session(), passages)
+        control.send(m, outbox)
+    return outbox, control.answer_pending(outbox.snapshot(), Session(), passages)
 
 
 # ---- the page's own words -----------------------------------------------------------------
@@ -113,13 +113,13 @@ def test_the_metadata_file_is_not_part_of_the_index(bread, fake_embedder):
 
 
 def test_questions_sent_before_an_answer_are_all_answered_in_order(control):
-    questions, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
+    outbox, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
     assert [t.asked.text for t in session.turns] == [
         "When do I feed the starter?",
         "How hot is the oven?",
     ]
     assert [t.id for t in session.turns] == [1, 2]
-    messages = control.messages(questions, session)
+    messages = control.messages(outbox, session)
     assert [m["role"] for m in messages] == ["user", "assistant"] * 2
     assert "#vb-cite-2-1" in messages[3]["content"]
 
@@ -127,8 +127,9 @@ def test_questions_sent_before_an_answer_are_all_answered_in_order(control):
 def test_an_answer_written_over_a_newer_one_is_repaired_by_the_next_step(control):
     """Two answer steps overlapped and the older wrote last: the question it did not know
     about is answered by the step that follows, not lost."""
-    first = control.send("When do I feed the starter?", Questions())
-    both = control.send("How hot is the oven?", first)
+    outbox = Outbox()
+    first = control.send("When do I feed the starter?", outbox)
+    both = control.send("How hot is the oven?", outbox)
     stale = control.answer_pending(first, Session(), 3)  # the older step's result
     assert len(stale.turns) == 1
     repaired = control.answer_pending(both, stale, 3)
@@ -136,8 +137,20 @@ def test_an_answer_written_over_a_newer_one_is_repaired_by_the_next_step(control
     assert repaired.turns[0] is stale.turns[0]  # not answered twice
 
 
+def test_sends_at_the_same_moment_are_all_kept(control):
+    from concurrent.futures import ThreadPoolExecutor
+
+    outbox = Outbox()
+    texts = [f"question {i}" for i in range(200)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda t: control.send(t, outbox), texts))
+    sent = outbox.snapshot()
+    assert sorted(a.text for a in sent.items) == sorted(texts)
+    assert sorted(a.id for a in sent.items) == list(range(1, 201))
+
+
 def test_a_question_shows_at_once_and_its_answer_follows(control):
-    questions = control.send("How hot is the oven?", Questions())
+    questions = control.send("How hot is the oven?", Outbox())
     shown = control.messages(questions, Session())
     assert [m["role"] for m in shown] == ["user"]
     assert shown[0]["content"] == "How hot is the oven?"
@@ -151,28 +164,28 @@ def test_too_long_a_question_is_refused_with_its_length_and_kept(control):
 
 
 def test_retry_asks_the_question_again_and_drops_what_followed(control):
-    questions, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
-    again = control.retry(questions, 1)  # the first answer's message
+    outbox, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
+    again = control.retry(outbox, 1)  # the first answer's message
     assert [a.text for a in again.items] == ["When do I feed the starter?"]
     assert again.items[0].id == 3  # a new id: its answer is new too
-    session = control.answer_pending(again, session, 3)
+    session = control.answer_pending(outbox, session, 3)
     assert [t.id for t in session.turns] == [3]
-    assert control.retry(questions, 99) is None
+    assert control.retry(outbox, 99) is None
 
 
 def test_edit_asks_the_edited_text_unescaped(control):
-    questions, session = answered(control, "Feed 1.5 cups [of flour]?")
-    shown = control.messages(questions, session)[0]["content"]
+    outbox, session = answered(control, "Feed 1.5 cups [of flour]?")
+    shown = control.messages(outbox, session)[0]["content"]
     assert shown != "Feed 1.5 cups [of flour]?"  # the chat shows (and edits) escaped markdown
-    edited = control.edit(questions, 0, shown + " (warm)")
+    edited = control.edit(outbox, 0, shown + " (warm)")
     assert edited.items[-1].text == "Feed 1.5 cups [of flour]? (warm)"
 
 
 def test_clear_empties_the_chat_and_old_links_stay_unknown(control):
-    questions, session = answered(control, "When do I feed the starter?")
-    fresh, empty, panel = control.clear(questions)
+    outbox, session = answered(control, "When do I feed the starter?")
+    fresh, empty, panel = control.clear(outbox)
     assert control.messages(fresh, empty) == [] and "whole source" in panel
-    again = control.answer_pending(control.send("How hot is the oven?", fresh), session, 3)
+    again = control.answer_pending(control.send("How hot is the oven?", outbox), session, 3)
     assert [t.id for t in again.turns] == [2]  # the old answer was dropped
     assert control.cited_source(again, "1-1") is None
 
@@ -186,7 +199,7 @@ def test_copy_text_is_plain_with_full_citations(control):
     assert answer.status == "answered"
     questions = Questions((session.turns[0].asked,), 2)
     message = control.messages(questions, session)[1]["content"]
-    copied = html.unescape(re.search(r'data-copy="([^"]*)"', message).group(1))
+    copied = html.unescape(re.search(r'class="vb-copy" title="([^"]*)"', message).group(1))
     assert copied == answer_text(answer, disclaimer=control.product.disclaimer)
     assert copied.startswith(TEMPLATES["intro"])
     for quote in answer.passages:

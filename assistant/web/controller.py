@@ -11,6 +11,7 @@ import html
 import logging
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -154,6 +155,49 @@ class Questions:
         return Questions((*self.items[:position], Asked(self.next_id, text)), self.next_id + 1)
 
 
+class Outbox:
+    """One session's sent messages: appended to by every send at once, safely.
+
+    Gradio hands each event the same state object of a session, and several sends can run at
+    the same moment (a question typed while an example is being sent); the lock makes each
+    append see the others, so no message is lost. Everything else reads `snapshot()`.
+    """
+
+    def __init__(self, questions: Questions | None = None) -> None:
+        self._questions = questions or Questions()
+        self._lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Outbox:  # gr.State copies its default
+        return Outbox(self.snapshot())
+
+    def snapshot(self) -> Questions:
+        with self._lock:
+            return self._questions
+
+    def add(self, text: object) -> Questions:
+        with self._lock:
+            self._questions = self._questions.add(text)
+            return self._questions
+
+    def replace_from(self, position: int, text: object) -> Questions:
+        with self._lock:
+            self._questions = self._questions.replace_from(position, text)
+            return self._questions
+
+    def clear(self) -> Questions:
+        """No messages (ids keep counting, so old citation links stay unknown)."""
+        with self._lock:
+            self._questions = Questions(next_id=self._questions.next_id)
+            return self._questions
+
+
+def _sent(value: object) -> Questions:
+    """The questions of an `Outbox` (or a `Questions` snapshot)."""
+    if isinstance(value, Outbox):
+        return value.snapshot()
+    return value if isinstance(value, Questions) else Questions()
+
+
 @dataclass(frozen=True)
 class Turn:
     """One answered message of the conversation."""
@@ -248,9 +292,9 @@ class ChatController:
             )
         return None
 
-    def send(self, message: object, questions: object) -> Questions:
-        """A message sent from the page: appended to the questions, answered next."""
-        return _as(questions, Questions).add(message)
+    def send(self, message: object, outbox: Outbox) -> Questions:
+        """A message sent from the page: appended to the session's outbox, answered next."""
+        return outbox.add(message)
 
     def _answer(
         self, message: object, passages: object, session: Session
@@ -278,7 +322,7 @@ class ChatController:
 
     def answer_pending(self, questions: object, session: object, passages: object) -> Session:
         """Every question sent and not answered yet, answered in order."""
-        session, todo = pending(_as(questions, Questions), _as(session, Session))
+        session, todo = pending(_sent(questions), _as(session, Session))
         for asked in todo:
             try:
                 question, followup, answer = self._answer(asked.text, passages, session)
@@ -292,7 +336,7 @@ class ChatController:
     def messages(self, questions: object, session: object) -> list[dict[str, str]]:
         """The chat as the Chatbot shows it: each turn's question and answer, then the
         questions still being answered."""
-        session, todo = pending(_as(questions, Questions), _as(session, Session))
+        session, todo = pending(_sent(questions), _as(session, Session))
         out: list[dict[str, str]] = []
         for turn in session.turns:
             out.append({"role": "user", "content": user_markdown(turn.asked.text)})
@@ -304,22 +348,20 @@ class ChatController:
         out.extend({"role": "user", "content": user_markdown(a.text)} for a in todo)
         return out
 
-    def retry(self, questions: object, index: object) -> Questions | None:
+    def retry(self, outbox: Outbox, index: object) -> Questions | None:
         """Ask the question of chat message `index` (or of the answer at `index`) again; what
         came after it is dropped. None when there is no such question."""
-        sent: Questions = _as(questions, Questions)
-        position = self._position(sent, index)
+        position = self._position(outbox.snapshot(), index)
         if position is None:
             return None
-        return sent.replace_from(position, sent.items[position].text)
+        return outbox.replace_from(position, outbox.snapshot().items[position].text)
 
-    def edit(self, questions: object, index: object, value: object) -> Questions | None:
+    def edit(self, outbox: Outbox, index: object, value: object) -> Questions | None:
         """The person edited their message at `index`: the new text is asked in its place."""
-        sent: Questions = _as(questions, Questions)
-        position = self._position(sent, index)
+        position = self._position(outbox.snapshot(), index)
         if position is None:
             return None
-        return sent.replace_from(position, edited_text(value))
+        return outbox.replace_from(position, edited_text(value))
 
     @staticmethod
     def _position(questions: Questions, index: object) -> int | None:
@@ -390,7 +432,6 @@ class ChatController:
 
     # ---- clear -----------------------------------------------------------------------------
 
-    def clear(self, questions: object) -> tuple[Questions, Session, str]:
+    def clear(self, outbox: Outbox) -> tuple[Questions, Session, str]:
         """An empty chat (question ids keep counting, so old citation links stay unknown)."""
-        fresh = Questions(next_id=_as(questions, Questions).next_id)
-        return fresh, Session(), render_source(self.assistant.index.documents)
+        return outbox.clear(), Session(), render_source(self.assistant.index.documents)

@@ -2,16 +2,16 @@
 
 How a question travels (so that none is ever lost or answered twice):
 
-1. Sending (Enter, Ask, an example) only appends the message to the `questions` state, at
-   once and outside the queue, and shows it in the chat. Nothing else writes `questions`
-   except retry, edit and clear, which replace part of it.
-2. Then the answer step answers every question in `questions` that the `session` state does
-   not answer yet, in order, and writes `session` (its only writer) and the chat.
+1. Sending (Enter, Ask, an example) only appends the message to the session's `Outbox`, at
+   once, outside the queue and under a lock (so sends at the same moment all count), and shows
+   it in the chat. Retry, edit and clear replace part of the outbox.
+2. Then the answer step answers every sent question that the `session` state does not answer
+   yet, in order, and writes `session` (its only writer) and the chat.
 3. A second answer step follows each one: if two answer steps overlapped (a question sent while
    the previous was being answered) and the older one wrote last, it answers what is missing.
 
-The question box is an output of the send step only, so a question typed while an answer is
-on its way is never emptied by that answer.
+The question box is an output of no step: the page's script empties it once the question it
+held shows in the chat, so nothing typed meanwhile is ever erased.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from .controller import UI_MAX_PASSAGES, ChatController, Questions, Session
+from .controller import UI_MAX_PASSAGES, ChatController, Outbox, Session
 from .feedback import FeedbackLog
 from .product import Product, load_product
 from .source_view import render_source
@@ -139,34 +139,34 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             logging.getLogger(__name__).exception("/ask failed")
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
 
-    def send_typed(message: object, questions: object, session: object):
+    def send_typed(message: object, outbox: Outbox, session: object):
         problem = control.too_long(message)
-        if problem:  # kept in the box, with the reason
-            return gr.skip(), gr.skip(), gr.skip(), problem
-        questions = control.send(message, questions)
-        return "", questions, control.messages(questions, session), ""
+        if problem:  # not sent: it stays in the box, with the reason
+            return gr.skip(), problem
+        sent = control.send(message, outbox)
+        return control.messages(sent, session), ""
 
-    def send_example(example: object, questions: object, session: object):
-        questions = control.send(example, questions)
-        return questions, control.messages(questions, session)
+    def send_example(example: object, outbox: Outbox, session: object):
+        return control.messages(control.send(example, outbox), session)
 
-    def answer(questions: object, session: object, passages: object):
-        new = control.answer_pending(questions, session, passages)
+    def answer(outbox: Outbox, session: object, passages: object):
+        sent = outbox.snapshot()
+        new = control.answer_pending(sent, session, passages)
         if new == session:
             return gr.skip(), gr.skip(), gr.skip()
-        return new, control.messages(questions, new), control.latest_source(new)
+        return new, control.messages(sent, new), control.latest_source(new)
 
-    def chat_api(message: object, passages: object, questions: object, session: object):
+    def chat_api(message: object, passages: object, outbox: Outbox, session: object):
         # /chat: send and answer in one call (API clients wait for the answer).
-        questions = control.send(message, questions)
-        new = control.answer_pending(questions, session, passages)
-        return control.messages(questions, new), "", questions, new
+        sent = control.send(message, outbox)
+        new = control.answer_pending(sent, session, passages)
+        return control.messages(sent, new), "", new
 
-    def retry(questions: object, data: gr.RetryData):
-        return control.retry(questions, data.index) or gr.skip()
+    def retry(outbox: Outbox, data: gr.RetryData):
+        control.retry(outbox, data.index)
 
-    def edit(questions: object, data: gr.EditData):
-        return control.edit(questions, data.index, data.value) or gr.skip()
+    def edit(outbox: Outbox, data: gr.EditData):
+        control.edit(outbox, data.index, data.value)
 
     def cited(session: object, key: object):
         return control.cited_source(session, key) or gr.skip()
@@ -177,7 +177,7 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
     # ---- layout ---------------------------------------------------------------------------
 
     with VerbatimBlocks(title=product.app_title, analytics_enabled=False) as demo:
-        questions = gr.State(Questions())
+        outbox = gr.State(Outbox())  # copied per session; sends append to it (module doc)
         session = gr.State(Session())
         gr.HTML(header_html(product), elem_id="vb-header", js_on_load=None)
         gr.HTML(SWITCH_HTML, elem_id="vb-switch-row", js_on_load=None)
@@ -213,7 +213,9 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
                         min_width=160,
                         elem_id="vb-question",
                     )
-                    send = gr.Button("Ask", variant="primary", scale=0, min_width=72)
+                    send = gr.Button(
+                        "Ask", variant="primary", scale=0, min_width=72, elem_id="vb-ask"
+                    )
                 gr.HTML(counter_html(limit), elem_id="vb-counter-row", js_on_load=None)
                 notice = gr.Markdown("", elem_id="vb-notice", latex_delimiters=[])
                 example_buttons = []
@@ -249,9 +251,10 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         private: dict[str, Any] = {"api_visibility": "private"}
         answer_step: dict[str, Any] = {
             "fn": answer,
-            "inputs": [questions, session, passages],
+            "inputs": [outbox, session, passages],
             "outputs": [session, chatbot, source_panel],
             "show_progress": "minimal",
+            "show_progress_on": [chatbot],  # the source panel is not dimmed while it waits
             "trigger_mode": "multiple",
             **private,
             **engine,
@@ -264,10 +267,11 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             gr.on(
                 [box.submit, send.click],
                 send_typed,
-                inputs=[box, questions, session],
-                outputs=[box, questions, chatbot, notice],
+                inputs=[box, outbox, session],
+                outputs=[chatbot, notice],
                 queue=False,
                 show_progress="hidden",
+                trigger_mode="multiple",
                 **private,
             )
         )
@@ -275,21 +279,22 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             then_answer(
                 button.click(
                     send_example,
-                    inputs=[button, questions, session],
-                    outputs=[questions, chatbot],
+                    inputs=[button, outbox, session],
+                    outputs=[chatbot],
+                    trigger_mode="multiple",
                     queue=False,
                     show_progress="hidden",
                     preprocess=False,
                     **private,
                 )
             )
-        then_answer(chatbot.retry(retry, [questions], [questions], queue=False, **private))
-        then_answer(chatbot.edit(edit, [questions], [questions], queue=False, **private))
+        then_answer(chatbot.retry(retry, [outbox], None, queue=False, **private))
+        then_answer(chatbot.edit(edit, [outbox], None, queue=False, **private))
 
         api_button.click(
             chat_api,
-            inputs=[box, passages, questions, session],
-            outputs=[chatbot, box, questions, session],
+            inputs=[box, passages, outbox, session],
+            outputs=[chatbot, box, session],
             api_name="chat",
             preprocess=False,
             **engine,
@@ -304,13 +309,13 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         )
         chatbot.like(like, inputs=[session], outputs=[feedback_note], **private)
 
-        def clear(old: object):
-            fresh, empty, source = control.clear(old)
-            return fresh, empty, [], "", source
+        def clear(box_of: Outbox):
+            _, empty, source = control.clear(box_of)
+            return empty, [], "", source
 
         clear_io: dict[str, Any] = {
-            "inputs": [questions],
-            "outputs": [questions, session, chatbot, notice, source_panel],
+            "inputs": [outbox],
+            "outputs": [session, chatbot, notice, source_panel],
             **private,
         }
         clear_btn.click(clear, **clear_io)

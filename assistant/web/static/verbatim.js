@@ -12,9 +12,14 @@
     window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
 
   // ---- Chat | Source switch (narrow screens) ------------------------------------------------
+  let currentView = "chat";
   function setView(view) {
-    document.body.classList.toggle("vb-view-source", view === "source");
-    document.body.classList.toggle("vb-view-chat", view !== "source");
+    currentView = view;
+    const main = $("#vb-main");
+    if (main) {
+      main.classList.toggle("vb-view-source", view === "source");
+      main.classList.toggle("vb-view-chat", view !== "source");
+    }
     const chat = $("#vb-tab-chat"), source = $("#vb-tab-source");
     if (chat) chat.setAttribute("aria-selected", String(view !== "source"));
     if (source) source.setAttribute("aria-selected", String(view === "source"));
@@ -113,8 +118,8 @@
   }
 
   function readable(message) {
-    const copy = $(".vb-copy[data-copy]", message);
-    if (copy) return copy.getAttribute("data-copy");
+    const copy = $(".vb-copy[title]", message);
+    if (copy) return copy.getAttribute("title");
     const content = $(".message-content", message) || message;
     return (content.innerText || content.textContent || "").trim();
   }
@@ -123,7 +128,7 @@
     for (const m of bots()) {
       const label = "Answer: " + readable(m);
       if (m.getAttribute("aria-label") !== label) m.setAttribute("aria-label", label);
-      const copy = $(".vb-copy[data-copy]", m);
+      const copy = $(".vb-copy[title]", m);
       const status = copy ? "answered" : (m.innerText.includes("does not cover this") ? "not_found" : "other");
       if (m.dataset.vbStatus !== status && !$("[data-vb-status]", m)) m.dataset.vbStatus = status;
     }
@@ -136,7 +141,7 @@
   function watchChat() {
     const nb = bots().length, nu = users().length;
     if (nb < seenBots || nu < seenUsers) { seenBots = nb; seenUsers = nu; if (cue) cue.hidden = true; }
-    if (nu > seenUsers) { seenUsers = nu; showLatest(false); }   // a question was sent
+    if (nu > seenUsers) { seenUsers = nu; showLatest(false); emptySent(); }   // a question was sent
     if (nb > seenBots) {
       seenBots = nb;
       const sc = scroller(), q = users().at(-1), c = ensureCue();
@@ -170,6 +175,34 @@
     window.__verbatimCopied = text;
   }, true);
 
+  // ---- Question box: emptied once its question shows in the chat -----------------------------
+  // The server never empties the box (an answer arriving must not erase what is being typed):
+  // the text sent is remembered here, and the box is emptied when that question appears in
+  // the chat and the box still holds exactly it.
+  let sentText = null;
+  const questionBox = () => $("#vb-question textarea");
+  function remember() {
+    const box = questionBox();
+    const limit = Number($("#vb-counter-row .vb-counter")?.dataset.limit) || Infinity;
+    // A question over the limit is not sent (the server says so): it stays.
+    if (box && box.value.trim() && box.value.length <= limit) sentText = box.value;
+  }
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && ev.target instanceof Element && ev.target.closest("#vb-question")) remember();
+  }, true);
+  document.addEventListener("click", (ev) => {
+    if (ev.target instanceof Element && ev.target.closest("#vb-ask")) remember();
+  }, true);
+  function emptySent() {
+    const box = questionBox();
+    if (!box || sentText === null) return;
+    if (box.value === sentText) {
+      box.value = "";
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+      sentText = null;
+    }
+  }
+
   // ---- Question box: visible limit and counter ----------------------------------------------
   function updateCounter() {
     const box = $("#vb-question textarea");
@@ -192,6 +225,8 @@
   let queued = false;
   const tick = () => {
     queued = false;
+    const main = $("#vb-main");
+    if (main && !main.classList.contains("vb-view-" + currentView)) setView(currentView);
     watchSource();
     watchChat();
     updateCounter();

@@ -1,0 +1,225 @@
+"""The page as a person meets it, in real Chromium: phone and desktop, reading order, copies,
+long input, no lost questions, and an axe-core accessibility check (WCAG 2.1 A/AA) in light and
+dark mode. One server and one browser for the module.
+
+axe-core comes from the npm registry (package.json at the repository root; `npm ci`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_browser import ARGS, CHROMIUM, serve, sync_api  # skips when test_browser skips
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+BOTS = "document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length"
+
+#: How much of an element is inside both the window and the chat's scrolling area (0..1).
+SHOWN = """(el) => {
+  const r = el.getBoundingClientRect();
+  let clip = {top: 0, bottom: window.innerHeight};
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const s = getComputedStyle(p);
+    if (/(auto|scroll|hidden)/.test(s.overflowY)) {
+      const b = p.getBoundingClientRect();
+      clip = {top: Math.max(clip.top, b.top), bottom: Math.min(clip.bottom, b.bottom)};
+    }
+  }
+  const h = Math.min(r.bottom, clip.bottom) - Math.max(r.top, clip.top);
+  return Math.max(0, h) / Math.max(1, Math.min(r.height, 60));
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def port(real_assistant):
+    demo, port = serve(real_assistant)
+    yield port
+    demo.close()
+
+
+def open_page(browser, port, viewport=DESKTOP, dark=False):
+    context = browser.new_context(
+        viewport=viewport,
+        color_scheme="dark" if dark else "light",
+        reduced_motion="reduce",
+        is_mobile=viewport is PHONE,
+        has_touch=viewport is PHONE,
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+    page.wait_for_selector("#vb-question textarea", state="visible", timeout=30_000)
+    page.wait_for_function("window.__verbatim === true", timeout=10_000)
+    return page
+
+
+def wait_answers(page, n: int) -> None:
+    page.wait_for_function(f"{BOTS} >= {n}", timeout=30_000)
+    page.wait_for_timeout(300)  # the script arranges the view on the next frame
+
+
+def shown(page, selector: str) -> float:
+    return page.locator(selector).last.evaluate(SHOWN)
+
+
+def ask(page, question: str, answers_before: int) -> None:
+    page.fill("#vb-question textarea", question)
+    page.keyboard.press("Enter")
+    wait_answers(page, answers_before + 1)
+
+
+def test_phone_opens_at_the_top_and_an_example_keeps_question_and_quote_in_view(browser, port):
+    page = open_page(browser, port, PHONE)
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.scrollY") == 0
+    assert page.evaluate("document.activeElement.tagName") not in ("TEXTAREA", "INPUT")
+    header = page.locator("#vb-header")
+    box = header.bounding_box()
+    assert box["y"] >= 0 and box["y"] < PHONE["height"] / 2
+    text = header.inner_text()
+    assert "What is Secondary Milia" in text and "quoted exactly as published" in text
+    assert page.locator("#vb-tab-chat").is_visible() and page.locator("#vb-tab-source").is_visible()
+    assert not page.locator("#vb-source").is_visible()  # the chat is shown, not the source
+
+    example = page.get_by_role("button", name="Can steroid creams make milia worse?")
+    example.scroll_into_view_if_needed()
+    example.tap()
+    wait_answers(page, 1)
+    assert shown(page, '#vb-chat [data-testid="user"]') > 0.9  # the question
+    first_quote = '#vb-chat [data-testid="bot"] blockquote'
+    assert page.locator(first_quote).first.evaluate(SHOWN) > 0.5  # quote [1]
+    assert not page.locator("#vb-source").is_visible()  # no jump to the source panel
+
+    # Show in source switches to the source, on request only.
+    page.locator('#vb-chat a[href$="-1-1"], #vb-chat a[href*="-1"]').first.tap()
+    page.wait_for_function("document.querySelector('#vb-source mark.vb-cited')?.dataset.n === '1'")
+    assert page.locator("#vb-source").is_visible() and not page.locator("#vb-chat").is_visible()
+    page.context.close()
+
+
+def test_desktop_long_answer_keeps_quote_one_in_view_and_copies_clean_text(browser, port):
+    page = open_page(browser, port)
+    page.locator("#vb-passages input[type=number]").fill("10")
+    page.locator("#vb-passages input[type=number]").press("Enter")
+    ask(page, "What causes secondary milia?", 0)
+    ask(page, "Can steroid creams make milia worse?", 1)
+    bot = page.locator('#vb-chat [data-testid="bot"]').last
+    assert bot.locator("blockquote").count() >= 5  # a long answer
+    assert shown(page, '#vb-chat [data-testid="user"]') > 0.9
+    assert bot.locator("blockquote").first.evaluate(SHOWN) > 0.5
+    assert (
+        "[1]" in bot.inner_text() and "Medication-associated Milia, paragraph" in bot.inner_text()
+    )
+
+    # Copy: plain text, with full citations, no markup.
+    row = page.locator("#vb-chat .bot-row").last
+    row.get_by_role("button", name=re.compile("^Copy")).click()
+    page.wait_for_function("window.__verbatimCopied !== undefined")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("The source text says:")
+    assert re.search(
+        r"\[1\] What is Secondary Milia.*paragraph \d+ \(secondary-milia\.txt, characters \d+–\d+\)",
+        copied,
+    )
+    assert not re.search(r"<[a-z/]|\*\*|\\[\[\].()]|\]\(#|&[a-z]+;", copied), copied[:300]
+    # Screen readers get the same readable text, not markdown.
+    assert bot.get_attribute("aria-label").startswith("Answer: The source text says:")
+    assert "<mark" not in bot.get_attribute("aria-label")
+    page.context.close()
+
+
+def test_a_long_question_stays_in_the_box_with_the_limit_shown(browser, port):
+    page = open_page(browser, port)
+    question = "Can steroid creams make milia worse? " * 33  # 1,221 characters
+    page.fill("#vb-question textarea", question)
+    counter = page.locator("#vb-counter-row .vb-counter")
+    assert "1,221 / 1,000 characters" in counter.inner_text() and "too many" in counter.inner_text()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#vb-notice').innerText.includes('limit')")
+    assert page.locator("#vb-question textarea").input_value() == question
+    assert "still in the box" in page.locator("#vb-notice").inner_text()
+    assert page.evaluate(BOTS) == 0
+    page.context.close()
+
+
+def test_no_question_is_lost_and_each_status_shows_in_the_source_panel(browser, port):
+    """An example, then typed questions sent at once, without waiting for the answers."""
+    page = open_page(browser, port)
+    page.get_by_role("button", name="Will a milia removal cream work?").click()
+    for n, question in enumerate(("Who painted the Mona Lisa?", "What are milia?", "thanks!"), 2):
+        page.fill("#vb-question textarea", question)
+        page.keyboard.press("Enter")
+        # As fast as a person can: the question shows in the chat; its answer may not have.
+        page.wait_for_function(
+            "n => document.querySelectorAll('#vb-chat [data-testid=\"user\"]').length >= n", arg=n
+        )
+    wait_answers(page, 4)
+    users = page.locator('#vb-chat [data-testid="user"]').all_inner_texts()
+    assert [u.strip() for u in users] == [
+        "Will a milia removal cream work?",
+        "Who painted the Mona Lisa?",
+        "What are milia?",
+        "thanks!",
+    ]
+    bots = page.locator('#vb-chat [data-testid="bot"]').all_inner_texts()
+    assert "does not cover this" in bots[1] and bots[2].startswith("The source text says:")
+    # After the last message (small talk), the panel says nothing is marked.
+    page.wait_for_function("!!document.querySelector('#vb-source .vb-no-quote')")
+    assert page.locator("#vb-source mark.vb-cited").count() == 0
+    # Retry the last answer: asked again, answered again.
+    page.locator("#vb-chat .bot-row").last.get_by_role("button", name="Retry").click()
+    page.wait_for_timeout(1500)
+    assert page.evaluate(BOTS) == 4
+    assert "not stored" in page.locator("#vb-feedback-note").inner_text()
+    page.context.close()
+
+
+def _axe(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+          return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+        }"""
+    )
+    return result
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `npm ci`")
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_no_serious_accessibility_violations(browser, port, viewport, dark):
+    page = open_page(browser, port, viewport, dark)
+    assert (
+        page.evaluate(
+            "document.body.classList.contains('dark') || !!document.querySelector('.dark')"
+        )
+        is dark
+    )
+    page.wait_for_timeout(500)
+    found = {"start": _axe(page)}
+    ask(page, "Can steroid creams make milia worse?", 0)
+    page.wait_for_function("!!document.querySelector('#vb-source mark.vb-cited')")
+    if viewport is PHONE:
+        page.locator("#vb-tab-source").click()
+    page.wait_for_timeout(1000)  # the new message has faded in
+    found["answer"] = _axe(page)
+    assert found == {"start": [], "answer": []}
+    page.context.close()
