@@ -31,13 +31,12 @@ try:
         from_environment(os.environ),
         rebuild=False,
     )
+    assistant.ask("warm up")  # the first call initialises torch; do it before the first user
+    demo = build_demo(assistant)  # reads the page's words (corpus/corpus.meta.json)
 except VerbatimError as exc:
     if __name__ == "__main__":
         sys.exit(f"verbatim: {exc}")
     raise
-
-assistant.ask("warm up")  # the first call initialises torch; do it before the first user
-demo = build_demo(assistant)
 
 if __name__ == "__main__":
     demo.launch()

@@ -8,14 +8,13 @@ axe-core comes from the npm registry (package.json at the repository root; `npm 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from paths import ROOT
 from test_browser import ARGS, CHROMIUM, serve, sync_api  # skips when test_browser skips
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
