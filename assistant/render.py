@@ -50,6 +50,8 @@ TEMPLATES = {
     ),
     "chitchat_bye": "Goodbye. Come back with any question about the source text.",
     "invalid": "I could not use that request.",
+    # The chat's note above an answer found with the help of the previous question.
+    "followup": "Read together with your previous question:",
 }
 
 #: The fixed reply for each kind of small talk (question.small_talk_kind).
@@ -146,6 +148,13 @@ def answer_markdown(
 # --------------------------------------------------------------------------------------------
 
 
+def _intro(answer: Answer) -> str:
+    """The sentence before an answer's quotes: the engine's own for its status."""
+    if answer.status == "answered":
+        return TEMPLATES["intro"]
+    return answer.answer.split("\n\n", 1)[0]
+
+
 def answer_text(
     answer: Answer,
     *,
@@ -157,11 +166,11 @@ def answer_text(
     `mark` wraps the best sentence (the terminal shows it); None leaves the text as it is, for
     copying. `disclaimer` replaces the fixed one (a corpus's own, from its metadata).
     """
-    if answer.status != "answered":
+    if not answer.passages:
         if answer.status == "invalid":
             return f"{TEMPLATES['invalid']} {answer.message}"
         return answer.answer
-    out = [TEMPLATES["intro"], ""]
+    out = [_intro(answer), ""]
     for q in answer.passages:
         before, marked, after = _split(q)
         out.append(f"[{q.number}] {citation(q)}")
@@ -232,19 +241,36 @@ def chat_quote(quote: Quote, turn: int) -> str:
     return "\n".join(lines)
 
 
-def chat_markdown(answer: Answer, turn: int, *, disclaimer: str | None = None) -> str:
+def _status_marker(status: str) -> str:
+    """An empty span naming the answer's status, so the page can give each status its look."""
+    return f'<span class="vb-status-mark vb-status-{re.sub(r"[^a-z_]", "", status)}"></span>'
+
+
+def chat_markdown(
+    answer: Answer,
+    turn: int,
+    *,
+    disclaimer: str | None = None,
+    followup_of: str | None = None,
+) -> str:
     """The assistant's chat message for an answer (fixed templates and escaped quotes only).
 
-    An answered message ends with an empty ``<span class="vb-copy">`` whose ``title``
-    attribute holds `answer_text` (no marks): what the page's copy button copies and what a
-    screen reader reads.
+    Any status with quotes (``answered``, or one such as "the closest passages are") shows them
+    the same way, after the engine's own first sentence for that status. A message with quotes
+    ends with an empty ``<span class="vb-copy">`` whose ``title`` holds `answer_text` (no
+    marks): what the page's copy button copies and what a screen reader reads. Every message
+    carries a status marker. `followup_of` (the previous question, when it was used to find the
+    quotes) is said under the first sentence.
     """
-    if answer.status != "answered":
-        return answer.answer
+    marker = _status_marker(answer.status)
+    if not answer.passages:
+        return answer.answer + marker
     disclaimer = TEMPLATES["disclaimer"] if disclaimer is None else disclaimer
-    parts = [TEMPLATES["intro"], *(chat_quote(q, turn) for q in answer.passages)]
+    parts = [_intro(answer), *(chat_quote(q, turn) for q in answer.passages)]
+    if followup_of is not None:
+        parts.insert(1, f"*{TEMPLATES['followup']} “{escape_markdown(display_text(followup_of))}”*")
     copy = escape_attribute(answer_text(answer, disclaimer=disclaimer))
     # The disclaimer is reviewed product text (corpus metadata): HTML-escaped, markdown kept.
     shown = html.escape(disclaimer, quote=False)
-    parts.append(f'*{shown}*<span class="vb-copy" title="{copy}"></span>')
+    parts.append(f'*{shown}*<span class="vb-copy" title="{copy}"></span>{marker}')
     return "\n\n".join(parts)

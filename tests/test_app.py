@@ -177,7 +177,11 @@ def test_chat_labels_promotional_quotes(client):
 def test_chat_says_when_the_source_does_not_cover_it(client):
     client.predict("What causes secondary milia?", 3, api_name="/chat")
     history, _ = client.predict(OFF_TOPIC, 3, api_name="/chat")
-    assert last_reply(history) == TEMPLATES["not_found"]  # not rescued by the previous question
+    reply = last_reply(history)  # not rescued by the previous question:
+    assert (
+        reply == TEMPLATES["not_found"] + '<span class="vb-status-mark vb-status-not_found"></span>'
+    )
+
     assert len(history) == 4
 
 
@@ -188,6 +192,7 @@ def test_follow_up_uses_the_previous_question(client, real_assistant):
     history, _ = client.predict(followup, 3, api_name="/chat")
     reply = last_reply(history)
     assert reply.startswith(TEMPLATES["intro"]) and "#vb-cite-2-1" in reply
+    assert f"{TEMPLATES['followup']} “What causes secondary milia?”" in reply
 
 
 @pytest.mark.parametrize(
@@ -224,7 +229,7 @@ def test_chat_escapes_the_users_own_message(client):
 
 def like(demo, url: str, session_hash: str, message_index: int, liked: object) -> dict:
     """Send a thumbs up/down exactly as the browser does (the like event is not in the API)."""
-    fn_index = next(i for i, fn in demo.fns.items() if fn.name == "like")
+    fn_index = next(i for i, fn in demo.fns.items() if fn.name == "on_like")
     with httpx.Client(base_url=url, timeout=30) as http:
         joined = http.post(
             "gradio_api/queue/join",

@@ -36,6 +36,30 @@ SHOWN = """(el) => {
 }"""
 
 
+#: Controls under 24x24 px (links inside a sentence are exempt, as in WCAG 2.2) and text under
+#: 13 px that is on screen.
+SMALL = """() => {
+  const small = [], tiny = [];
+  for (const e of document.querySelectorAll('button, a, input, textarea, [role=tab]')) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(e).visibility === 'hidden') continue;
+    if (e.tagName === 'A' && e.closest('p, li')) continue;
+    if (r.width < 24 || r.height < 24) {
+      const name = e.getAttribute('aria-label') || e.textContent.trim() || e.tagName;
+      small.push(name.slice(0, 30) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+    }
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const t = walker.currentNode, e = t.parentElement;
+    if (!t.textContent.trim() || !e.getBoundingClientRect().width) continue;
+    const size = parseFloat(getComputedStyle(e).fontSize);
+    if (size < 13) tiny.push(t.textContent.trim().slice(0, 30) + ' ' + size + 'px');
+  }
+  return {small, tiny};
+}"""
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
@@ -221,4 +245,5 @@ def test_no_serious_accessibility_violations(browser, port, viewport, dark):
     page.wait_for_timeout(1000)  # the new message has faded in
     found["answer"] = _axe(page)
     assert found == {"start": [], "answer": []}
+    assert page.evaluate(SMALL) == {"small": [], "tiny": []}
     page.context.close()

@@ -140,13 +140,15 @@ def test_an_answer_written_over_a_newer_one_is_repaired_by_the_next_step(control
 def test_sends_at_the_same_moment_are_all_kept(control):
     from concurrent.futures import ThreadPoolExecutor
 
+    from assistant.web.controller import MAX_SENT
+
     outbox = Outbox()
-    texts = [f"question {i}" for i in range(200)]
+    texts = [f"question {i}" for i in range(MAX_SENT)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda t: control.send(t, outbox), texts))
     sent = outbox.snapshot()
     assert sorted(a.text for a in sent.items) == sorted(texts)
-    assert sorted(a.id for a in sent.items) == list(range(1, 201))
+    assert sorted(a.id for a in sent.items) == list(range(1, MAX_SENT + 1))
 
 
 def test_a_question_shows_at_once_and_its_answer_follows(control):
@@ -165,19 +167,19 @@ def test_too_long_a_question_is_refused_with_its_length_and_kept(control):
 
 def test_retry_asks_the_question_again_and_drops_what_followed(control):
     outbox, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
-    again = control.retry(outbox, 1)  # the first answer's message
+    again = control.retry(outbox, session, 1)  # the first answer's message
     assert [a.text for a in again.items] == ["When do I feed the starter?"]
     assert again.items[0].id == 3  # a new id: its answer is new too
     session = control.answer_pending(outbox, session, 3)
     assert [t.id for t in session.turns] == [3]
-    assert control.retry(outbox, 99) is None
+    assert control.retry(outbox, session, 99) is None
 
 
 def test_edit_asks_the_edited_text_unescaped(control):
     outbox, session = answered(control, "Feed 1.5 cups [of flour]?")
     shown = control.messages(outbox, session)[0]["content"]
     assert shown != "Feed 1.5 cups [of flour]?"  # the chat shows (and edits) escaped markdown
-    edited = control.edit(outbox, 0, shown + " (warm)")
+    edited = control.edit(outbox, session, 0, shown + " (warm)")
     assert edited.items[-1].text == "Feed 1.5 cups [of flour]? (warm)"
 
 
@@ -225,3 +227,33 @@ def test_feedback_says_whether_it_is_stored(control, tmp_path, monkeypatch):
     assert json.loads(log.read_text(encoding="utf-8"))["question"] == "How hot is the oven?"
     assert "not stored" not in control.like(session, 0, True)  # a question: nothing to store
     assert len(log.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_a_session_keeps_its_last_turns_and_sends(control):
+    from assistant.web.controller import MAX_SENT
+    from assistant.web_safety import MAX_TURNS
+
+    outbox, session = Outbox(), Session()
+    for i in range(MAX_SENT + 5):
+        control.send(f"How hot is the oven? {i}", outbox)
+        session = control.answer_pending(outbox, session, 1)
+    assert len(session.turns) == MAX_TURNS and len(outbox.snapshot().items) == MAX_SENT
+    assert session.turns[-1].asked.text == f"How hot is the oven? {MAX_SENT + 4}"
+    messages = control.messages(outbox, session)
+    assert len(messages) == 2 * MAX_TURNS
+    again = control.retry(outbox, session, 2 * MAX_TURNS - 1)  # the last answer, still found
+    assert again.items[-1].text == f"How hot is the oven? {MAX_SENT + 4}"
+
+
+def test_only_votes_are_stored_and_not_too_many(control, tmp_path, monkeypatch):
+    from assistant.web_safety import VOTES_PER_MINUTE
+
+    _, session = answered(control, "How hot is the oven?")
+    log = tmp_path / "feedback.jsonl"
+    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", str(log))
+    for liked in ("x" * 40, {"a": 1}, 7):
+        control.like(session, 1, liked, "s1")
+    assert not log.exists()
+    notes = [control.like(session, 1, True, "s1") for _ in range(VOTES_PER_MINUTE + 2)]
+    assert "Too many votes" in notes[-1]
+    assert len(log.read_text(encoding="utf-8").splitlines()) == VOTES_PER_MINUTE

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..answer import Answer, compose
 from ..question import validate_question as check
 from ..render import chat_markdown, display_text, escape_markdown, keep_indent
+from ..web_safety import MAX_TURNS, VoteLimiter, log_failure
 from .feedback import FeedbackLog, feedback_record
 from .product import Product
 from .source_view import render_source
@@ -32,6 +33,9 @@ UI_MAX_PASSAGES = 10
 API_MAX_PASSAGES = 20
 #: Longest user message echoed back into the chat (longer ones are refused anyway).
 ECHO_CHARS = 1000
+
+#: Messages a session's outbox keeps (answered or waiting); turns kept are `MAX_TURNS`.
+MAX_SENT = 2 * MAX_TURNS
 
 ERROR_TEXT = (
     "Sorry, something went wrong on our side and this question could not be answered. "
@@ -148,11 +152,15 @@ class Questions:
     next_id: int = 1
 
     def add(self, text: object) -> Questions:
-        return Questions((*self.items, Asked(self.next_id, text)), self.next_id + 1)
+        """`text` sent after the others (only the last `MAX_SENT` are kept)."""
+        items = (*self.items, Asked(self.next_id, text))[-MAX_SENT:]
+        return Questions(items, self.next_id + 1)
 
-    def replace_from(self, position: int, text: object) -> Questions:
-        """Everything from `position` on dropped, `text` sent in its place (retry, edit)."""
-        return Questions((*self.items[:position], Asked(self.next_id, text)), self.next_id + 1)
+    def replace_from(self, asked_id: int, text: object) -> Questions:
+        """The message `asked_id` and everything after it dropped, `text` sent in its place
+        (retry, edit)."""
+        kept = tuple(a for a in self.items if a.id < asked_id)
+        return Questions((*kept, Asked(self.next_id, text)), self.next_id + 1)
 
 
 class Outbox:
@@ -179,9 +187,9 @@ class Outbox:
             self._questions = self._questions.add(text)
             return self._questions
 
-    def replace_from(self, position: int, text: object) -> Questions:
+    def replace_from(self, asked_id: int, text: object) -> Questions:
         with self._lock:
-            self._questions = self._questions.replace_from(position, text)
+            self._questions = self._questions.replace_from(asked_id, text)
             return self._questions
 
     def clear(self) -> Questions:
@@ -239,17 +247,23 @@ def _as(value: object, kind: type) -> Any:
 
 
 def pending(questions: Questions, session: Session) -> tuple[Session, tuple[Asked, ...]]:
-    """The part of `session` that answers a prefix of `questions`, and the questions after it.
+    """The part of `session` that answers what was sent, and the sent questions after it.
 
-    A retry, an edit or a clear changes `questions`; the answers that no longer match are
-    dropped here, so the conversation always follows what was sent.
+    A retry, an edit or a clear replaces the end of `questions`; answers to questions no longer
+    there are dropped here, so the conversation always follows what was sent. Answers to
+    questions older than the oldest kept are dropped too (a session keeps its last turns).
     """
-    keep = 0
-    for turn, asked in zip(session.turns, questions.items):
-        if turn.asked != asked:
+    sent = {a.id: a for a in questions.items}
+    oldest = questions.items[0].id if questions.items else questions.next_id
+    kept: list[Turn] = []
+    for turn in session.turns:
+        if turn.id < oldest:
+            continue
+        if sent.get(turn.id) != turn.asked:
             break
-        keep += 1
-    return Session(session.turns[:keep]), questions.items[keep:]
+        kept.append(turn)
+    last = kept[-1].id if kept else 0
+    return Session(tuple(kept)), tuple(a for a in questions.items if a.id > last)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,6 +280,7 @@ class ChatController:
         self.assistant = assistant
         self.product = product
         self.feedback = feedback or FeedbackLog()
+        self.votes = VoteLimiter()
         self.default_k = assistant.settings.top_k
         self.max_chars = assistant.settings.max_question_chars
 
@@ -327,10 +342,10 @@ class ChatController:
             try:
                 question, followup, answer = self._answer(asked.text, passages, session)
                 turn = Turn(asked, question, followup, answer)
-            except Exception:
-                log.exception("chat failed")
+            except Exception as exc:
+                log_failure(log, "chat", exc)
                 turn = Turn(asked, check(asked.text, self.max_chars).text, False, None)
-            session = Session((*session.turns, turn))
+            session = Session((*session.turns, turn)[-MAX_TURNS:])
         return session
 
     def messages(self, questions: object, session: object) -> list[dict[str, str]]:
@@ -343,34 +358,57 @@ class ChatController:
             if turn.answer is None:
                 content = ERROR_TEXT
             else:
-                content = chat_markdown(turn.answer, turn.id, disclaimer=self.product.disclaimer)
+                previous = self._previous_question(session, turn)
+                content = chat_markdown(
+                    turn.answer, turn.id, disclaimer=self.product.disclaimer, followup_of=previous
+                )
             out.append({"role": "assistant", "content": content})
         out.extend({"role": "user", "content": user_markdown(a.text)} for a in todo)
         return out
 
-    def retry(self, outbox: Outbox, index: object) -> Questions | None:
-        """Ask the question of chat message `index` (or of the answer at `index`) again; what
-        came after it is dropped. None when there is no such question."""
-        position = self._position(outbox.snapshot(), index)
-        if position is None:
+    @staticmethod
+    def _previous_question(session: Session, turn: Turn) -> str | None:
+        """The question a follow-up was read with (the last answered one before it)."""
+        if not turn.followup:
             return None
-        return outbox.replace_from(position, outbox.snapshot().items[position].text)
+        before = session.turns[: session.turns.index(turn)]
+        return next(
+            (
+                t.question
+                for t in reversed(before)
+                if t.answer is not None and t.answer.status == "answered"
+            ),
+            None,
+        )
 
-    def edit(self, outbox: Outbox, index: object, value: object) -> Questions | None:
-        """The person edited their message at `index`: the new text is asked in its place."""
-        position = self._position(outbox.snapshot(), index)
-        if position is None:
+    def retry(self, outbox: Outbox, session: object, index: object) -> Questions | None:
+        """Ask the question of chat message `index` (or of the answer at `index`) again; what
+        came after it is dropped. None when there is no such message."""
+        asked = self._asked_at(outbox, session, index)
+        if asked is None:
             return None
-        return outbox.replace_from(position, edited_text(value))
+        return outbox.replace_from(asked.id, asked.text)
+
+    def edit(
+        self, outbox: Outbox, session: object, index: object, value: object
+    ) -> Questions | None:
+        """The person edited their message at `index`: the new text is asked in its place."""
+        asked = self._asked_at(outbox, session, index)
+        if asked is None:
+            return None
+        return outbox.replace_from(asked.id, edited_text(value))
 
     @staticmethod
-    def _position(questions: Questions, index: object) -> int | None:
+    def _asked_at(outbox: Outbox, session: object, index: object) -> Asked | None:
+        """The sent message shown at chat message `index` (its question, or its answer)."""
         if isinstance(index, list | tuple) and index:
             index = index[0]
         if isinstance(index, bool) or not isinstance(index, int) or index < 0:
             return None
-        position = index // 2  # messages alternate: question, answer
-        return position if position < len(questions.items) else None
+        kept, todo = pending(outbox.snapshot(), _as(session, Session))
+        shown = [t.asked for t in kept.turns] + list(todo)  # the chat: two messages a turn
+        position = index // 2
+        return shown[position] if position < len(shown) else None
 
     # ---- the source panel ------------------------------------------------------------------
 
@@ -420,13 +458,19 @@ class ChatController:
     def feedback_note(self) -> str:
         return FEEDBACK_ON if self.feedback.enabled() else FEEDBACK_OFF
 
-    def like(self, session: object, index: object, liked: object) -> str:
-        """A thumb on the assistant message at `index`: stored if feedback is on. Returns the
-        note saying what happened to it."""
+    def like(self, session: object, index: object, liked: object, key: str | None = None) -> str:
+        """A thumb on the assistant message at `index`: stored if feedback is on, it is a vote
+        (up, down, cleared) and session `key` has not voted too often. Returns the note saying
+        what happened to it."""
         turn = _as(session, Session).at_message(index)
         if turn is None or turn.answer is None or not self.feedback.enabled():
             return self.feedback_note()
-        if self.feedback.write(feedback_record(turn, liked)):
+        record = feedback_record(turn, liked)
+        if record is None:
+            return self.feedback_note()
+        if not self.votes.allow(key):
+            return "Too many votes in a minute: this one is not stored. " + FEEDBACK_ON
+        if self.feedback.write(record):
             return "Thank you: your feedback is stored. " + FEEDBACK_ON
         return "Your feedback could not be stored (a problem on the server)."
 

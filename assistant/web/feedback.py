@@ -9,6 +9,8 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..web_safety import vote_of
+
 if TYPE_CHECKING:
     from .controller import Turn
 
@@ -55,13 +57,14 @@ class FeedbackLog:
         return True
 
 
-def feedback_record(turn: Turn, liked: object) -> dict[str, Any]:
-    """What one thumbs up/down stores: no more than is needed to judge the answer."""
+def feedback_record(turn: Turn, liked: object) -> dict[str, Any] | None:
+    """What one thumbs up/down stores: no more than is needed to judge the answer. None when
+    `liked` is not a vote (up, down or cleared): nothing else is stored."""
     answer = turn.answer
     assert answer is not None, "only answered turns get feedback"
-    vote = {True: "up", False: "down"}.get(liked) if isinstance(liked, bool) else None
+    vote = vote_of(liked)
     if vote is None:
-        vote = "cleared" if liked in ("", None) else str(liked)[:40]
+        return None
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "vote": vote,

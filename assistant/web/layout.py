@@ -3,8 +3,8 @@
 How a question travels (so that none is ever lost or answered twice):
 
 1. Sending (Enter, Ask, an example) only appends the message to the session's `Outbox`, at
-   once, outside the queue and under a lock (so sends at the same moment all count), and shows
-   it in the chat. Retry, edit and clear replace part of the outbox.
+   once (not behind the engine's limit) and under a lock (so sends at the same moment all
+   count), and shows it in the chat. Retry, edit and clear replace part of the outbox.
 2. Then the answer step answers every sent question that the `session` state does not answer
    yet, in order, and writes `session` (its only writer) and the chat.
 3. A second answer step follows each one: if two answer steps overlapped (a question sent while
@@ -17,12 +17,14 @@ held shows in the chat, so nothing typed meanwhile is ever erased.
 from __future__ import annotations
 
 import html
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from .controller import UI_MAX_PASSAGES, ChatController, Outbox, Session
+from ..web_safety import log_failure
+from .controller import ERROR_TEXT, UI_MAX_PASSAGES, ChatController, Outbox, Session
 from .feedback import FeedbackLog
 from .product import Product, load_product
 from .source_view import render_source
@@ -39,7 +41,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 CSS_FILE = STATIC / "verbatim.css"
 JS_FILE = STATIC / "verbatim.js"
 
-ERROR_TEXT = "Sorry, something went wrong on our side. Please try again."
+log = logging.getLogger(__name__)
 
 
 class VerbatimBlocks(gr.Blocks):
@@ -70,6 +72,17 @@ class VerbatimBlocks(gr.Blocks):
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
         for key, value in self.launch_defaults.items():
             kwargs.setdefault(key, value)
+        # The front door (assistant/http_guard.py): body limit, no uploads, request shapes,
+        # hosts, origins and security headers, around everything Gradio serves.
+        from ..http_guard import guard_lifespan, public_root
+
+        kwargs["app_kwargs"] = {
+            "lifespan": guard_lifespan(self),
+            **(kwargs.get("app_kwargs") or {}),
+        }
+        kwargs.setdefault("num_workers", 0)  # static-file workers would bypass the guard
+        if public_root():
+            kwargs.setdefault("root_path", public_root())
         return super().launch(**kwargs)
 
 
@@ -133,10 +146,8 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         """
         try:
             return control.ask(question, passages)
-        except Exception:
-            import logging
-
-            logging.getLogger(__name__).exception("/ask failed")
+        except Exception as exc:
+            log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
 
     def send_typed(message: object, outbox: Outbox, session: object):
@@ -162,17 +173,22 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         new = control.answer_pending(sent, session, passages)
         return control.messages(sent, new), "", new
 
-    def retry(outbox: Outbox, data: gr.RetryData):
-        control.retry(outbox, data.index)
+    def retry(outbox: Outbox, session: object, data: gr.RetryData):
+        control.retry(outbox, session, data.index)
 
-    def edit(outbox: Outbox, data: gr.EditData):
-        control.edit(outbox, data.index, data.value)
+    def edit(outbox: Outbox, session: object, data: gr.EditData):
+        control.edit(outbox, session, data.index, data.value)
 
     def cited(session: object, key: object):
         return control.cited_source(session, key) or gr.skip()
 
-    def like(session: object, data: gr.LikeData):
-        return control.like(session, data.index, data.liked)
+    def on_like(session: object, evt: gr.EventData, request: gr.Request):
+        # gr.EventData, not gr.LikeData: LikeData fails inside Gradio (a traceback in the
+        # log) on event data without "index" or "value"; here any shape is just ignored.
+        data = getattr(evt, "_data", None)
+        data = data if isinstance(data, dict) else {}
+        key = getattr(request, "session_hash", None)
+        return control.like(session, data.get("index"), data.get("liked", True), key)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -260,6 +276,10 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             **engine,
         }
 
+        # Sends only append to the outbox: instant, never waiting behind answers. (Queued, not
+        # queue=False: the guard in http_guard.py admits only queued calls from the page.)
+        sending: dict[str, Any] = {"concurrency_id": "send", "concurrency_limit": None}
+
         def then_answer(event: Any) -> None:
             event.then(**answer_step).then(**answer_step)
 
@@ -269,7 +289,7 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
                 send_typed,
                 inputs=[box, outbox, session],
                 outputs=[chatbot, notice],
-                queue=False,
+                **sending,
                 show_progress="hidden",
                 trigger_mode="multiple",
                 **private,
@@ -282,14 +302,14 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
                     inputs=[button, outbox, session],
                     outputs=[chatbot],
                     trigger_mode="multiple",
-                    queue=False,
+                    **sending,
                     show_progress="hidden",
                     preprocess=False,
                     **private,
                 )
             )
-        then_answer(chatbot.retry(retry, [outbox], None, queue=False, **private))
-        then_answer(chatbot.edit(edit, [outbox], None, queue=False, **private))
+        then_answer(chatbot.retry(retry, [outbox, session], None, **sending, **private))
+        then_answer(chatbot.edit(edit, [outbox, session], None, **sending, **private))
 
         api_button.click(
             chat_api,
@@ -307,7 +327,7 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             trigger_mode="always_last",
             **private,
         )
-        chatbot.like(like, inputs=[session], outputs=[feedback_note], **private)
+        chatbot.like(on_like, inputs=[session], outputs=[feedback_note], **private)
 
         def clear(box_of: Outbox):
             _, empty, source = control.clear(box_of)

@@ -112,7 +112,8 @@
     const top = q.getBoundingClientRect().top - sc.getBoundingClientRect().top + sc.scrollTop;
     sc.scrollTo({ top: Math.max(0, top - 8), behavior: force ? smooth() : "auto" });
     const r = q.getBoundingClientRect();
-    if (r.top < 0 || r.top > window.innerHeight * 0.6) {
+    // Move the page only when the question, or the first lines of its answer, are off-screen.
+    if (r.top < 0 || r.top + 220 > window.innerHeight) {
       q.scrollIntoView({ block: "start", behavior: "auto" });
     }
   }
@@ -128,9 +129,11 @@
     for (const m of bots()) {
       const label = "Answer: " + readable(m);
       if (m.getAttribute("aria-label") !== label) m.setAttribute("aria-label", label);
-      const copy = $(".vb-copy[title]", m);
-      const status = copy ? "answered" : (m.innerText.includes("does not cover this") ? "not_found" : "other");
-      if (m.dataset.vbStatus !== status && !$("[data-vb-status]", m)) m.dataset.vbStatus = status;
+      // Each status has its own look (CSS on data-vb-status), from the server's status marker.
+      const marker = $(".vb-status-mark", m);
+      const found = marker && /\bvb-status-(?!mark\b)([a-z_]+)/.exec(marker.className);
+      const status = found ? found[1] : "other";
+      if (m.dataset.vbStatus !== status) m.dataset.vbStatus = status;
     }
     for (const m of users()) {
       const label = "Your question: " + readable(m);

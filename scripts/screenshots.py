@@ -1,0 +1,106 @@
+"""Screenshots of the browser chat for docs/app.md: desktop, phone and dark mode.
+
+    python scripts/screenshots.py            # writes docs/img/app-*.png
+
+Serves the app on 127.0.0.1 (the committed index, the real model), drives Debian's Chromium
+(/usr/bin/chromium) with playwright, and asks the same questions each time, so the pictures
+show the page as it is now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BOTS = "n => document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length >= n"
+QUESTION = "Can steroid creams make milia worse?"
+EXAMPLE = "Will a milia removal cream work?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def shoot(browser, url: str, out: Path, *, phone: bool, dark: bool, source: bool = False) -> None:
+    viewport = {"width": 390, "height": 844} if phone else {"width": 1366, "height": 900}
+    context = browser.new_context(
+        viewport=viewport,
+        color_scheme="dark" if dark else "light",
+        reduced_motion="reduce",
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=1,
+    )
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#vb-question textarea", state="visible", timeout=60_000)
+    page.wait_for_function("window.__verbatim === true")
+    if phone and not source:
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(out.with_name(out.stem + "-start.png")))
+        page.get_by_role("button", name=EXAMPLE).tap()
+        page.wait_for_function(BOTS, arg=1, timeout=60_000)
+    else:
+        page.fill("#vb-question textarea", QUESTION)
+        page.keyboard.press("Enter")
+        page.wait_for_function(BOTS, arg=1, timeout=60_000)
+        page.wait_for_selector("#vb-source mark.vb-cited", state="attached", timeout=60_000)
+        if source:
+            page.locator("#vb-tab-source").tap()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(out))
+    context.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img", help="folder")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"screenshots: {CHROMIUM} is missing (apt-get install -y chromium)", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    from assistant import Assistant
+    from assistant.web import build_demo
+
+    assistant = Assistant.load(ROOT / "corpus", ROOT / "index", rebuild=False)
+    demo = build_demo(assistant)
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            shoot(browser, url, args.out / "app-desktop.png", phone=False, dark=False)
+            shoot(browser, url, args.out / "app-dark.png", phone=False, dark=True)
+            shoot(browser, url, args.out / "app-phone.png", phone=True, dark=False)
+            shoot(
+                browser, url, args.out / "app-phone-source.png", phone=True, dark=True, source=True
+            )
+            browser.close()
+    finally:
+        demo.close()
+    for path in sorted(args.out.glob("app-*.png")):
+        print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
