@@ -414,8 +414,10 @@ def _check_fields(payload: dict[str, Any]) -> tuple[int, str] | None:
             return 422, "session_hash must be a string of at most 100 characters."
         if key == "trigger_id" and (isinstance(value, bool) or not isinstance(value, int)):
             return 422, "trigger_id must be a whole number."
-        if key == "event_data" and not isinstance(value, dict):
-            return 422, "event_data must be a JSON object."
+        # An object, or a string: a text field's change event sends its value (the page's
+        # "Show in source" links go through one).
+        if key == "event_data" and not isinstance(value, dict | str):
+            return 422, "event_data must be a JSON object or a string."
     return None
 
 

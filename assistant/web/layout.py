@@ -173,20 +173,24 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         new = control.answer_pending(sent, session, passages)
         return control.messages(sent, new), "", new
 
-    def retry(outbox: Outbox, session: object, data: gr.RetryData):
-        control.retry(outbox, session, data.index)
+    # gr.EventData, not RetryData/EditData/LikeData: those fail inside Gradio (a traceback in
+    # the log) on event data of another shape; here any shape is just ignored.
+    def event(evt: gr.EventData) -> dict[str, Any]:
+        data = getattr(evt, "_data", None)
+        return data if isinstance(data, dict) else {}
 
-    def edit(outbox: Outbox, session: object, data: gr.EditData):
-        control.edit(outbox, session, data.index, data.value)
+    def retry(outbox: Outbox, session: object, evt: gr.EventData):
+        control.retry(outbox, session, event(evt).get("index"))
+
+    def edit(outbox: Outbox, session: object, evt: gr.EventData):
+        data = event(evt)
+        control.edit(outbox, session, data.get("index"), data.get("value"))
 
     def cited(session: object, key: object):
         return control.cited_source(session, key) or gr.skip()
 
     def on_like(session: object, evt: gr.EventData, request: gr.Request):
-        # gr.EventData, not gr.LikeData: LikeData fails inside Gradio (a traceback in the
-        # log) on event data without "index" or "value"; here any shape is just ignored.
-        data = getattr(evt, "_data", None)
-        data = data if isinstance(data, dict) else {}
+        data = event(evt)
         key = getattr(request, "session_hash", None)
         return control.like(session, data.get("index"), data.get("liked", True), key)
 
