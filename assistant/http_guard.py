@@ -270,6 +270,9 @@ class HttpGuard:
         payload, problem = _json_object(body)
         if problem:
             return 422, problem
+        # Gradio runs the function a body's fn_index names, not the endpoint in the path.
+        if "fn_index" in payload and payload["fn_index"] != index:
+            return 422, f"fn_index does not belong to /{_short(name)}: leave it out."
         return _check_data(
             payload, name, {endpoint.api_inputs, endpoint.inputs}, endpoint.api_inputs
         ) or _check_fields(payload)
