@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-STATUSES = ("answered", "not_found", "chitchat", "invalid")
+STATUSES = ("answered", "not_found", "chitchat", "invalid", "not_english")
 
 #: Every fixed sentence the assistant can say. Reviewed text: change only with review.
 TEMPLATES = {
@@ -31,6 +31,12 @@ TEMPLATES = {
         "Ask me something the text might cover."
     ),
     "invalid": "I could not use that request.",
+    "not_english": (
+        "I can only read questions in English: the source text is in English, and I answer "
+        "by quoting it word for word. Please ask your question in English."
+    ),
+    # Said before the quotes when a follow-up was read together with the previous question.
+    "followup": "Read together with your previous question:",
 }
 
 #: Fixed labels for quotes from sections flagged in a document's sidecar file.
@@ -91,6 +97,12 @@ class Answer:
     # Best cosine of the question's focus (its words beyond the corpus's topic, focus.py) with a
     # candidate sentence; None when the question has no focus to check.
     focus_relevance: float | None = None
+    # The previous question this one was read together with (a follow-up, conversation.py);
+    # None when it was read alone.
+    previous_question: str | None = None
+    # For `not_english`: the language the question appears to be in (ISO 639 code,
+    # language.py); None otherwise.
+    language: str | None = None
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -144,6 +156,13 @@ def compose(
     return Answer(question=question, status=status, answer=text, passages=quotes, message=message)
 
 
+def read_with(answer: Answer, previous: str) -> Answer:
+    """`answer` to a follow-up that was read together with the `previous` question: the fixed
+    sentence saying so goes first, and `previous_question` names it."""
+    line = f"*{TEMPLATES['followup']} “{escape_markdown(previous)}”*"
+    return replace(answer, answer=f"{line}\n\n{answer.answer}", previous_question=previous)
+
+
 def render_text(answer: Answer, *, color: bool = False) -> str:
     """The answer for people reading a terminal: citations, quotes, the best sentence marked."""
     if answer.status != "answered":
@@ -156,7 +175,10 @@ def render_text(answer: Answer, *, color: bool = False) -> str:
     def mark(s: str) -> str:
         return f"\x1b[1;4m{s}\x1b[0m" if color else f">>{s}<<"
 
-    out = [TEMPLATES["intro"], ""]
+    out = []
+    if answer.previous_question is not None:
+        out += [f"{TEMPLATES['followup']} “{answer.previous_question}”", ""]
+    out += [TEMPLATES["intro"], ""]
     for q in answer.passages:
         a, b = q.highlight.start - q.start, q.highlight.end - q.start
         out.append(f"[{q.number}] {q.citation()}")

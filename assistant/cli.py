@@ -66,6 +66,7 @@ def cli(verbose: int) -> None:
     Examples:
       assistant build
       assistant ask "Can steroid creams make milia worse?"
+      assistant chat
       printf 'What causes milia?\\nIs milia contagious?\\n' | assistant ask --json
     """
     level = logging.WARNING - 10 * verbose
@@ -222,6 +223,110 @@ def ask(
         first = False
 
 
+CHAT_BANNER = (
+    "Verbatim chat: questions about the source, answered with quotes from it.\n"
+    "A follow-up such as “what about on babies?” is read together with your previous "
+    "question.\nType /new to start a new conversation, /quit (or Ctrl-D) to leave."
+)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per answer, one per line.")
+@click.option(
+    "-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3)."
+)
+@click.option(
+    "--mode", type=click.Choice(MODES), default="rerank", show_default=True, help="Retrieval mode."
+)
+@click.option(
+    "--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index."
+)
+@corpus_option
+@index_option
+@model_option
+def chat(
+    as_json: bool,
+    top_k: int | None,
+    mode: str,
+    no_rebuild: bool,
+    corpus: str | None,
+    index: str | None,
+    model: str | None,
+) -> None:
+    """Talk with the source in the terminal: a conversation, so follow-ups work.
+
+    Each question is answered like `ask`, with the conversation so far as its history: a
+    follow-up ("what about on babies?", "does it hurt?") is read together with the previous
+    question, and the answer says so. On a terminal, type /new to start over and /quit or
+    Ctrl-D to leave. When standard input is not a terminal, every line is one turn of a single
+    conversation (blank lines included, as `invalid`, so outputs line up with inputs).
+
+    \b
+    Examples:
+      assistant chat
+      printf 'Do milia go away on their own?\\nwhat about on babies?\\n' | assistant chat --json
+    """
+    from .answer import render_text
+    from .conversation import MAX_HISTORY
+    from .engine import Assistant
+
+    interactive = sys.stdin.isatty()
+    try:
+        settings = _settings(model=model, top_k=top_k)
+        assistant = Assistant.load(
+            corpus, index, settings, rebuild=not no_rebuild, progress=interactive and not as_json
+        )
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    color = sys.stdout.isatty() and not as_json
+    history: list[str] = []
+    if interactive and not as_json:
+        click.echo(CHAT_BANNER + "\n")
+    first = True
+    for line in _chat_lines(interactive):
+        command = line.strip().casefold()
+        if interactive and command in ("/quit", "/exit"):
+            break
+        if interactive and command == "/new":
+            history = []
+            click.echo("(New conversation: earlier questions are forgotten.)\n")
+            continue
+        if interactive and not line.strip():
+            continue
+        answer = assistant.ask(line, history=history[-MAX_HISTORY:], mode=mode)
+        history.append(line)
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            if not interactive:
+                if not first:
+                    click.echo("\n" + "-" * 60 + "\n")
+                click.echo(f"Q: {answer.question}\n")
+            click.echo(render_text(answer, color=color) + ("\n" if interactive else ""))
+        sys.stdout.flush()
+        first = False
+
+
+def _chat_lines(interactive: bool) -> Iterator[str]:
+    """The user's lines: prompted (with line editing) on a terminal, else read from stdin.
+    Ends at end of input; Ctrl-C at the prompt ends the chat too."""
+    if not interactive:
+        for line in sys.stdin:
+            yield line.rstrip("\n").rstrip("\r")
+        return
+    import contextlib
+
+    with contextlib.suppress(ImportError):  # not on every platform
+        import readline  # noqa: F401 - line editing and history for input()
+    while True:
+        try:
+            yield input("You: ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+
+
 @cli.command(name="eval")
 @click.argument("dataset", type=click.Path(exists=True))
 @click.option(
@@ -253,6 +358,11 @@ def ask(
     show_default=True,
     help="With --calibrate: the share of answerable questions the focus check may refuse.",
 )
+@click.option(
+    "--no-history",
+    is_flag=True,
+    help="Conversation sets: ask every question alone, ignoring its history.",
+)
 @click.option("--min-hit1", type=float, help="Exit 6 if hit@1 of the last mode is below this.")
 @click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
 @corpus_option
@@ -265,6 +375,7 @@ def eval_command(
     out: str,
     calibrate: bool,
     focus_refusals: float,
+    no_history: bool,
     min_hit1: float | None,
     no_rebuild: bool,
     corpus: str | None,
@@ -305,6 +416,7 @@ def eval_command(
                 rebuild=not no_rebuild,
                 choose_thresholds=calibrate,
                 focus_refusals=focus_refusals,
+                history=not no_history,
             )
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
