@@ -2,8 +2,9 @@
 
 `build_demo(assistant)` returns the app. Its endpoints:
 
-- ``/ask`` (API only): question and optional number of passages in, `Answer.to_dict()` out: the
-  same JSON object as ``assistant ask --json``.
+- ``/ask`` (API only): question, optional number of passages and optional history (the previous
+  questions, oldest first) in, `Answer.to_dict()` out: the same JSON object as
+  ``assistant ask --json``.
 - ``/chat``: what the chat box does. Message and number of passages in, the chat history out.
 
 Everything shown in the page is escaped on the server: corpus text and the user's question go
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from .answer import TEMPLATES, compose, escape_markdown
+from .conversation import MAX_HISTORY
 from .question import check
 from .web_safety import VoteLimiter, log_failure, trim_session, vote_of
 
@@ -154,47 +156,6 @@ watch('value', () => requestAnimationFrame(showCited));
 
 _view_counter = itertools.count(1)
 
-#: Words that make a question lean on the one before it ("and how long does that last?").
-_FOLLOWUP_LEADS = frozenset({"and", "but", "so", "also", "then", "or", "what about", "how about"})
-_FOLLOWUP_WORDS = frozenset(
-    {
-        "it",
-        "its",
-        "it's",
-        "that",
-        "this",
-        "these",
-        "those",
-        "they",
-        "them",
-        "their",
-        "there",
-        "one",
-        "ones",
-        "same",
-        "else",
-        "more",
-        "again",
-    }
-)
-
-
-def looks_like_followup(question: str) -> bool:
-    """A short question that starts like a continuation or points back with a pronoun.
-
-    Only such questions are retried with the previous question when they find nothing alone,
-    so an unrelated question ("Who painted the Mona Lisa?") still gets "not covered".
-    """
-    words = re.findall(r"[a-z']+", question.casefold().replace("’", "'"))
-    if not words or len(words) > 12:
-        return False
-    return (
-        words[0] in _FOLLOWUP_LEADS
-        or " ".join(words[:2]) in _FOLLOWUP_LEADS
-        or any(w in _FOLLOWUP_WORDS for w in words)
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Input rules shared by the API and the UI
 # --------------------------------------------------------------------------------------------
@@ -292,6 +253,9 @@ def format_answer(answer: dict[str, Any], turn: int) -> str:
         # Fixed templates; an invalid question's message is escaped by the engine.
         return answer["answer"]
     parts = [TEMPLATES["intro"], *(format_quote(p, turn) for p in answer["passages"])]
+    if answer.get("previous_question") is not None:
+        previous = escape_markdown(_display_text(answer["previous_question"]))
+        parts.insert(0, f"*{TEMPLATES['followup']} “{previous}”*")
     parts.append(f"*{TEMPLATES['disclaimer']}*")
     return "\n\n".join(parts)
 
@@ -524,6 +488,14 @@ class VerbatimBlocks(gr.Blocks):
             kwargs.setdefault("root_path", public_root())
         return super().launch(**kwargs)
 
+    def validate_inputs(self, block_fn: Any, inputs: list[Any]) -> None:
+        """A REST call to /ask may leave out trailing arguments (`{"data": [question, 3]}`, as
+        before `history` existed): they take their defaults, as gradio_client does. Gradio
+        itself would refuse a short `data` list."""
+        if getattr(block_fn, "api_name", None) == "ask":
+            inputs.extend(block.value for block in block_fn.inputs[len(inputs) :])
+        super().validate_inputs(block_fn, inputs)
+
 
 def build_demo(assistant: Assistant) -> VerbatimBlocks:
     """The Gradio app for `assistant`. Load the assistant once and share it: it is read-only."""
@@ -536,13 +508,16 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
 
     # ---- handlers -------------------------------------------------------------------------
 
-    def ask(question: str, passages: int = default_k) -> dict:
+    def ask(question: str, passages: int = default_k, history: list[str] | None = None) -> dict:
         """Answer one question by quoting the source verbatim.
 
         Returns the same JSON object as `assistant ask --json`: question, status (answered,
-        not_found, chitchat or invalid), answer (markdown), passages (each with text, source,
-        section, paragraph, start/end offsets, highlight, flags, labels, citation), message
-        and relevance. Bad input gives status "invalid" and a message, never an error.
+        not_found, chitchat, invalid or not_english), answer (markdown), passages (each with
+        text, source, section, paragraph, start/end offsets, highlight, flags, labels,
+        citation), message, relevance, previous_question and language. `history`: the
+        previous questions of the conversation, oldest first; a follow-up ("what about on
+        babies?") is then read together with the last of them. Bad input gives status
+        "invalid" and a message, never an error.
         """
         try:
             k, problem = parse_passages(passages, default_k)
@@ -551,7 +526,7 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
                 if checked.problem:  # the question's own problem comes first
                     return answer_json(assistant.ask(question, top_k=default_k).to_dict())
                 return answer_json(compose(checked.text, "invalid", message=problem).to_dict())
-            return answer_json(assistant.ask(question, top_k=k).to_dict())
+            return answer_json(assistant.ask(question, history=history, top_k=k).to_dict())
         except Exception as exc:
             log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
@@ -565,18 +540,15 @@ def build_demo(assistant: Assistant) -> VerbatimBlocks:
                 "followup": False,
                 "answer": answer_json(compose(text, "invalid", message=problem).to_dict()),
             }
-        answer = assistant.ask(message, top_k=k)
-        followup = False
-        if answer.status == "not_found" and looks_like_followup(answer.question):
-            previous = next(
-                (t for t in reversed(session["turns"]) if t["answer"]["status"] == "answered"), None
-            )
-            if previous is not None:
-                retry = assistant.ask(f"{previous['question']} {answer.question}", top_k=k)
-                if retry.status == "answered":
-                    answer, followup = retry, True
+        # The engine decides whether this is a follow-up (conversation.py).
+        history = [t["question"] for t in session["turns"]][-MAX_HISTORY:]
+        answer = assistant.ask(message, history=history, top_k=k)
         question = check(message, max_chars).text
-        return {"question": question, "followup": followup, "answer": answer_json(answer.to_dict())}
+        return {
+            "question": question,
+            "followup": answer.previous_question is not None,
+            "answer": answer_json(answer.to_dict()),
+        }
 
     def chat(message: object, passages: object, session: dict[str, Any] | None):
         session = session if isinstance(session, dict) else new_session()
