@@ -66,6 +66,11 @@ def test_the_english_original_is_answered(real_assistant):
         assert real_assistant.ask(r["english"]).status == "answered", r["english"]
 
 
-def test_the_check_can_be_turned_off(real_assistant, monkeypatch):
-    monkeypatch.setenv("VERBATIM_LANGUAGE", "0")
-    assert real_assistant.ask("Sind Milien gefährlich?").status in {"answered", "not_found"}
+def test_the_check_can_be_turned_off(real_assistant):
+    from dataclasses import replace
+
+    from assistant.settings import from_environment
+
+    assert from_environment({"VERBATIM_LANGUAGE": "0"}).language_check is False
+    off = real_assistant.with_settings(replace(real_assistant.settings, language_check=False))
+    assert off.ask("Sind Milien gefährlich?").status in {"answered", "not_found"}
