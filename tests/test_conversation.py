@@ -4,10 +4,9 @@ in test_chat_cli.py and test_app.py with the same questions."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from answer_checks import assert_verbatim
+from paths import ROOT
 
 from assistant.answer import TEMPLATES
 from assistant.conversation import MAX_HISTORY
@@ -15,7 +14,6 @@ from assistant.errors import SettingsError
 
 pytestmark = pytest.mark.model
 
-ROOT = Path(__file__).resolve().parent.parent
 FIRST = "Do milia go away on their own?"
 FOLLOWUP = "what about on babies?"
 NEWBORNS = "Milia may appear in newborns but usually with babies"

@@ -4,16 +4,14 @@ English question of the project's question set does."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 from assistant.answer import TEMPLATES
 from assistant.question import is_chitchat
 
 pytestmark = pytest.mark.model
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def rows(name: str) -> list[dict]:
