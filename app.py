@@ -30,6 +30,8 @@ try:
         os.environ.get("VERBATIM_INDEX"),
         from_environment(os.environ),
         rebuild=False,
+        qdrant=os.environ.get("VERBATIM_QDRANT"),  # an index built with --store qdrant
+        qdrant_api_key=os.environ.get("QDRANT_API_KEY"),
     )
 except VerbatimError as exc:
     if __name__ == "__main__":

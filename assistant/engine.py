@@ -33,6 +33,7 @@ from .expansion import word_model
 from .focus import FILLER, focus_text
 from .language import english_word_test, foreign_language, identifier
 from .lexical import stem
+from .qdrant_store import is_qdrant_index, load_qdrant
 from .question import is_chitchat, validate_question
 from .retrieval import best_sentences, search
 from .settings import Settings, check_top_k
@@ -156,11 +157,27 @@ class Assistant:
         embedder: Embedder | None = None,
         rebuild: bool = True,
         progress: bool = False,
+        qdrant: str | None = None,
+        qdrant_api_key: str | None = None,
     ) -> Assistant:
         """Load the index for `corpus`, rebuilding it if it is missing or stale and `rebuild` is
-        true and the folder is writable. Raises a `VerbatimError` subclass otherwise."""
+        true and the folder is writable. Raises a `VerbatimError` subclass otherwise.
+
+        When the index folder was built with `--store qdrant` (or `qdrant` is given), the
+        passages are read from that Qdrant collection, at `qdrant` (a URL or local folder; by
+        default the location recorded at build time), sending `qdrant_api_key` to a server;
+        such an index is never rebuilt automatically."""
         settings = settings or Settings()
         corpus_dir, index_dir = default_paths(corpus, index)
+        if qdrant or is_qdrant_index(index_dir):
+            # The index is in Qdrant; the corpus is optional (checksums when it is absent).
+            model_id = (
+                embedder.model_id if embedder is not None else resolve_model(settings.model)[0]
+            )
+            loaded: Store = load_qdrant(
+                index_dir, corpus_dir, settings, model_id, qdrant or None, qdrant_api_key
+            )
+            return cls._ready(loaded, embedder, settings, corpus_dir, index_dir)
         corpus_files(corpus_dir)  # a missing or empty corpus fails here, before any slow work
         model_id = embedder.model_id if embedder is not None else resolve_model(settings.model)[0]
         try:
@@ -185,6 +202,17 @@ class Assistant:
             except IndexBuildError as write_error:
                 raise IndexBuildError(f"{exc} Rebuilding it failed: {write_error}") from None
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
+        return cls._ready(loaded, embedder, settings, corpus_dir, index_dir)
+
+    @classmethod
+    def _ready(
+        cls,
+        loaded: Store,
+        embedder: Embedder | None,
+        settings: Settings,
+        corpus_dir: Path,
+        index_dir: Path,
+    ) -> Assistant:
         if settings.query_expansion and loaded.vocabulary is not None:
             # Load the word model while the query encoder loads: both take a few tenths of a
             # second, and the first question needs both. word_model() is locked, so the first

@@ -557,13 +557,23 @@ def evaluate_questions(
     choose_thresholds: bool = False,
     focus_refusals: float = FOCUS_FALSE_REFUSALS,
     history: bool = True,
+    qdrant: str | None = None,
+    qdrant_api_key: str | None = None,
 ) -> Evaluation:
     """Answer every question of a JSON-lines dataset in each mode over the corpus's index.
     With `choose_thresholds` (`--calibrate`), first choose both abstention thresholds on these questions (in the last
     mode) and save them, then evaluate with them. `history` false: conversation sets' questions
     are asked alone (`--no-history`)."""
     items = load_dataset(dataset, split)
-    assistant = Assistant.load(corpus, index, settings, rebuild=rebuild, progress=True)
+    assistant = Assistant.load(
+        corpus,
+        index,
+        settings,
+        rebuild=rebuild,
+        progress=True,
+        qdrant=qdrant,
+        qdrant_api_key=qdrant_api_key,
+    )
     calibration = None
     if choose_thresholds:
         # Answer everything (focus computed, never applied), then choose both thresholds.

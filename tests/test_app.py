@@ -407,10 +407,12 @@ def test_import_app_gives_a_demo(real_assistant, monkeypatch):
         return real_assistant
 
     monkeypatch.setattr(Assistant, "load", classmethod(fake_load))
+    monkeypatch.delenv("VERBATIM_QDRANT", raising=False)
+    monkeypatch.delenv("QDRANT_API_KEY", raising=False)
     spec = importlib.util.spec_from_file_location("verbatim_app_under_test", ROOT / "app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert calls == [{"rebuild": False}]
+    assert calls == [{"rebuild": False, "qdrant": None, "qdrant_api_key": None}]
     assert module.demo.__class__.__name__ == "VerbatimBlocks"
     assert module.assistant is real_assistant
 
