@@ -7,7 +7,8 @@ stored there (no re-embedding), then the query side of benchmarks/big.py on it.
 So the two stores are compared on the same real passages with the same vectors, and the
 embedding (which dominates either build: big.py's build time) is paid once. The index is
 written by `store.build_index` with an embedder that looks the vectors up; the ONNX query encoder
-is copied from the Qdrant index folder, so both query processes encode questions the same way.
+is copied from the Qdrant index folder when it has one, so both query processes encode questions
+the same way.
 """
 
 from __future__ import annotations
@@ -78,9 +79,10 @@ def main() -> int:
         progress=False,
     )
     index_s = time.perf_counter() - started  # everything but the embedding
-    shutil.copytree(side / ENCODER_DIR, out / ENCODER_DIR)
-    built.pop("files")
-    write_manifest(out, {**built, "encoder": ENCODER_DIR})
+    if manifest.get("encoder"):  # the same query encoder as the Qdrant side, if it has one
+        shutil.copytree(side / ENCODER_DIR, out / ENCODER_DIR)
+        built.pop("files")
+        write_manifest(out, {**built, "encoder": ENCODER_DIR})
     done = subprocess.run(
         [
             sys.executable,
