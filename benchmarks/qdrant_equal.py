@@ -22,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import ROOT
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from assistant import Assistant, Settings  # noqa: E402

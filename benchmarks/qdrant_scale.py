@@ -34,10 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent
+from benchmarks import RESULTS, ROOT
 
-RESULTS = HERE / "results"
 K_SEARCH, K_RECALL, EF = 50, 10, 512
 
 
