@@ -30,6 +30,8 @@ try:
         os.environ.get("VERBATIM_INDEX"),
         from_environment(os.environ),
         rebuild=False,
+        qdrant=os.environ.get("VERBATIM_QDRANT"),  # an index built with --store qdrant
+        qdrant_api_key=os.environ.get("QDRANT_API_KEY"),
     )
     assistant.ask("warm up")  # the first call initialises torch; do it before the first user
     demo = build_demo(assistant)  # reads the page's words (corpus/corpus.meta.json)

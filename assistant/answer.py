@@ -6,7 +6,7 @@ the fixed templates and verbatim quotes of render.py, the one module that render
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .question import small_talk_kind
@@ -20,11 +20,12 @@ __all__ = [
     "Quote",
     "Span",
     "compose",
+    "read_with",
     "escape_markdown",
     "render_text",
 ]
 
-STATUSES = ("answered", "not_found", "chitchat", "invalid")
+STATUSES = ("answered", "not_found", "chitchat", "invalid", "not_english")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,12 @@ class Answer:
     # Best cosine of the question's focus (its words beyond the corpus's topic, focus.py) with a
     # candidate sentence; None when the question has no focus to check.
     focus_relevance: float | None = None
+    # The previous question this one was read together with (a follow-up, conversation.py);
+    # None when it was read alone.
+    previous_question: str | None = None
+    # For `not_english`: the language the question appears to be in (ISO 639 code,
+    # language.py); None otherwise.
+    language: str | None = None
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -95,3 +102,10 @@ def compose(
     kind = small_talk_kind(question) if status == "chitchat" else "hello"
     text = answer_markdown(status, quotes, message, kind)
     return Answer(question=question, status=status, answer=text, passages=quotes, message=message)
+
+
+def read_with(answer: Answer, previous: str) -> Answer:
+    """`answer` to a follow-up that was read together with the `previous` question: the fixed
+    sentence saying so goes first, and `previous_question` names it."""
+    line = f"*{TEMPLATES['followup']} “{escape_markdown(previous)}”*"
+    return replace(answer, answer=f"{line}\n\n{answer.answer}", previous_question=previous)

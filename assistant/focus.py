@@ -41,11 +41,16 @@ FILLER = frozenset((
 
 
 def focus_text(
-    question: str, topic: Collection[str], stopwords: Collection[str] = ()
+    question: str,
+    topic: Collection[str],
+    stopwords: Collection[str] = (),
+    *,
+    require_topic: bool = True,
 ) -> str | None:
     """The question without its topic words (and `FILLER`), or None when it has no topic word
-    or no content word would remain (one of 3 or more characters, not a stop word: not in
-    `stopwords`, nor bm25s' list).
+    (unless `require_topic` is false: a follow-up read with the previous question, whose topic
+    words may all be in that one) or no content word would remain (one of 3 or more
+    characters, not a stop word: not in `stopwords`, nor bm25s' list).
 
     >>> focus_text("is milia more common in women than men?", {"milia"})
     'is more common in women than men?'
@@ -65,7 +70,7 @@ def focus_text(
         return "" if word in FILLER else m.group()
 
     kept = _WORD.sub(drop, question)
-    if not has_topic:
+    if not has_topic and require_topic:
         return None  # no topic word in it: the relevance threshold already judged all of it
     content = [w for w in words([kept])[0] if len(w) >= 3 and w not in stopwords]
     if not content:

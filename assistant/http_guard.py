@@ -76,11 +76,31 @@ SPACE_ANCESTORS = "https://huggingface.co"
 
 @dataclass(frozen=True)
 class Endpoint:
-    """What an API function takes: its inputs all told, and those an API caller sends."""
+    """What an API function takes: its inputs all told, those an API caller sends, and how many
+    of those it must send (trailing inputs with a default may be left out: `/ask` takes
+    `[question]`, `[question, passages]` or `[question, passages, history]`)."""
 
     inputs: int
     api_inputs: int
     public: bool
+    required: int | None = None  # None: all `api_inputs`
+
+
+def _required_inputs(fn: Any, count: int) -> int:
+    """How many leading inputs of a `gr.api` function have no default (its signature says);
+    `count` for any other function."""
+    import inspect
+
+    target = getattr(fn, "fn", None)
+    if target is None or getattr(fn, "preprocess", True):  # gr.api functions skip preprocess
+        return count
+    try:
+        parameters = list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):
+        return count
+    if len(parameters) != count:
+        return count
+    return sum(1 for p in parameters if p.default is inspect.Parameter.empty)
 
 
 def endpoints_of(blocks: Any) -> tuple[dict[int, Endpoint], dict[str, int]]:
@@ -89,10 +109,12 @@ def endpoints_of(blocks: Any) -> tuple[dict[int, Endpoint], dict[str, int]]:
     by_name: dict[str, int] = {}
     for index, fn in blocks.fns.items():
         inputs = list(fn.inputs)
+        api_inputs = sum(1 for block in inputs if not getattr(block, "skip_api", False))
         by_index[index] = Endpoint(
             inputs=len(inputs),
-            api_inputs=sum(1 for block in inputs if not getattr(block, "skip_api", False)),
+            api_inputs=api_inputs,
             public=getattr(fn, "api_visibility", "public") == "public",
+            required=_required_inputs(fn, api_inputs),
         )
         if fn.api_name:
             by_name[str(fn.api_name)] = index
@@ -273,9 +295,11 @@ class HttpGuard:
         # Gradio runs the function a body's fn_index names, not the endpoint in the path.
         if "fn_index" in payload and payload["fn_index"] != index:
             return 422, f"fn_index does not belong to /{_short(name)}: leave it out."
-        return _check_data(
-            payload, name, {endpoint.api_inputs, endpoint.inputs}, endpoint.api_inputs
-        ) or _check_fields(payload)
+        least = endpoint.api_inputs if endpoint.required is None else endpoint.required
+        counts = {*range(least, endpoint.api_inputs + 1), endpoint.inputs}
+        return _check_data(payload, name, counts, endpoint.api_inputs, least) or _check_fields(
+            payload
+        )
 
     def _check_join(self, body: bytes) -> tuple[int, str] | None:
         payload, problem = _json_object(body)
@@ -397,10 +421,12 @@ def _json_object(body: bytes) -> tuple[dict[str, Any], str | None]:
 
 
 def _check_data(
-    payload: dict[str, Any], name: str, counts: set[int], shown: int
+    payload: dict[str, Any], name: str, counts: set[int], shown: int, least: int | None = None
 ) -> tuple[int, str] | None:
     data = payload.get("data")
     inputs = f"{shown} input" if shown == 1 else f"{shown} inputs"
+    if least is not None and least < shown:
+        inputs = f"{least} to {shown} inputs"
     if not isinstance(data, list):
         return 422, f"'data' must be a list of the {inputs} of {name}."
     if len(data) not in counts:

@@ -50,7 +50,11 @@ TEMPLATES = {
     ),
     "chitchat_bye": "Goodbye. Come back with any question about the source text.",
     "invalid": "I could not use that request.",
-    # The chat's note above an answer found with the help of the previous question.
+    "not_english": (
+        "I can only read questions in English: the source text is in English, and I answer "
+        "by quoting it word for word. Please ask your question in English."
+    ),
+    # Said before the quotes when a follow-up was read together with the previous question.
     "followup": "Read together with your previous question:",
 }
 
@@ -170,7 +174,10 @@ def answer_text(
         if answer.status == "invalid":
             return f"{TEMPLATES['invalid']} {answer.message}"
         return answer.answer
-    out = [_intro(answer), ""]
+    out = []
+    if answer.previous_question is not None:
+        out += [f"{TEMPLATES['followup']} “{answer.previous_question}”", ""]
+    out += [_intro(answer), ""]
     for q in answer.passages:
         before, marked, after = _split(q)
         out.append(f"[{q.number}] {citation(q)}")
@@ -260,7 +267,7 @@ def chat_markdown(
     ends with an empty ``<span class="vb-copy">`` whose ``title`` holds `answer_text` (no
     marks): what the page's copy button copies and what a screen reader reads. Every message
     carries a status marker. `followup_of` (the previous question, when it was used to find the
-    quotes) is said under the first sentence.
+    quotes) is said first.
     """
     marker = _status_marker(answer.status)
     if not answer.passages:
@@ -268,7 +275,7 @@ def chat_markdown(
     disclaimer = TEMPLATES["disclaimer"] if disclaimer is None else disclaimer
     parts = [_intro(answer), *(chat_quote(q, turn) for q in answer.passages)]
     if followup_of is not None:
-        parts.insert(1, f"*{TEMPLATES['followup']} “{escape_markdown(display_text(followup_of))}”*")
+        parts.insert(0, f"*{TEMPLATES['followup']} “{escape_markdown(display_text(followup_of))}”*")
     copy = escape_attribute(answer_text(answer, disclaimer=disclaimer))
     # The disclaimer is reviewed product text (corpus metadata): HTML-escaped, markdown kept.
     shown = html.escape(disclaimer, quote=False)

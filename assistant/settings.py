@@ -50,6 +50,7 @@ SWITCHES = {
     "VERBATIM_ONNX": "onnx",
     "VERBATIM_FOCUS": "focus_check",
     "VERBATIM_EXPANSION": "query_expansion",
+    "VERBATIM_LANGUAGE": "language_check",
 }
 
 
@@ -135,6 +136,9 @@ class Settings:
     # Answer with the index's ONNX query encoder (exported at build time) when it has one: no
     # torch, so a fast start. False: sentence-transformers at query time, no export at build.
     onnx: bool = True
+    # Language check (language.py): a question not in English gets the fixed `not_english`
+    # reply instead of being searched.
+    language_check: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -173,6 +177,10 @@ class Settings:
             )
         if not isinstance(self.onnx, bool):
             raise SettingsError(f"onnx must be true or false, got {self.onnx!r}")
+        if not isinstance(self.language_check, bool):
+            raise SettingsError(
+                f"language_check must be true or false, got {self.language_check!r}"
+            )
         if not isinstance(self.focus_check, bool):
             raise SettingsError(f"focus_check must be true or false, got {self.focus_check!r}")
         if not isinstance(self.topic_share, (int, float)) or not 0.0 < self.topic_share <= 1.0:

@@ -246,6 +246,85 @@ def _embed(
     return rows(texts), rows(sentence_texts), len(distinct)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A corpus chunked and embedded, ready to be written to a store (store.py or Qdrant)."""
+
+    documents: tuple[Document, ...]
+    passages: tuple[Passage, ...]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    embedded_texts: int  # distinct texts the model encoded
+    corpus_hash: str
+    started: float  # time.perf_counter() when preparation began
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.passages]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "documents": len(self.documents),
+            "passages": len(self.passages),
+            "sentences": len(self.sentence_vectors),
+            "embedded_texts": self.embedded_texts,
+        }
+
+    def document_list(self) -> list[dict[str, Any]]:
+        return [
+            {"source": d.source, "sha256": d.sha256, "title": d.title, "chars": len(d.text)}
+            for d in self.documents
+        ]
+
+
+def prepare(
+    corpus_dir: Path, settings: Settings, embedder: Embedder, *, progress: bool = True
+) -> Prepared:
+    """Load, chunk and embed every document under `corpus_dir`."""
+    started = time.perf_counter()
+    documents = load_corpus(corpus_dir)
+    all_passages = [p for doc in documents for p in passages(doc, settings.max_passage_chars)]
+    if not all_passages:  # chunking gives every document with text a passage; kept as a guard
+        raise CorpusError(f"{corpus_dir}: no passage to index in the corpus. Add some text.")
+    texts = [passage_embedding_text(p, settings) for p in all_passages]
+    by_source = {d.source: d.text for d in documents}
+    sentence_texts = [by_source[p.source][s:e] for p in all_passages for s, e in p.sentences]
+    passage_matrix, sentence_matrix, embedded_texts = _embed(
+        embedder, texts, sentence_texts, progress=progress
+    )
+    return Prepared(
+        documents=tuple(documents),
+        passages=tuple(all_passages),
+        passage_vectors=passage_matrix,
+        sentence_vectors=sentence_matrix,
+        embedded_texts=embedded_texts,
+        corpus_hash=corpus_hash(corpus_dir),
+        started=started,
+    )
+
+
+def write_query_side(
+    embedder: Embedder, texts: list[str], folder: Path, settings: Settings
+) -> dict[str, Any]:
+    """The query encoder and the expansion vocabulary, into `folder`; their manifest fields."""
+    has_encoder = _export_encoder(embedder, folder / ENCODER_DIR, settings)
+    has_vocabulary = _build_vocabulary(texts, folder / VOCABULARY_DIR)
+    return {
+        "encoder": ENCODER_DIR if has_encoder else None,
+        "vocabulary": VOCABULARY_DIR if has_vocabulary else None,
+    }
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Add the checksums of every file in `folder` to `manifest` and write it there."""
+    manifest = {
+        **manifest,
+        "files": {p.relative_to(folder).as_posix(): _sha256_file(p) for p in _files(folder)},
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -261,53 +340,35 @@ def build_index(
     Returns the manifest written.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    started = time.perf_counter()
-    documents = load_corpus(corpus_dir)
-    all_passages = [p for doc in documents for p in passages(doc, settings.max_passage_chars)]
-    if not all_passages:  # chunking gives every document with text a passage; kept as a guard
-        raise CorpusError(f"{corpus_dir}: no passage to index in the corpus. Add some text.")
-    texts = [passage_embedding_text(p, settings) for p in all_passages]
-    by_source = {d.source: d.text for d in documents}
-    sentence_texts = [by_source[p.source][s:e] for p in all_passages for s, e in p.sentences]
-    passage_matrix, sentence_matrix, embedded_texts = _embed(
-        embedder, texts, sentence_texts, progress=progress
-    )
+    built = prepare(corpus_dir, settings, embedder, progress=progress)
+    all_passages = built.passages
 
     with _as_build_error(index_dir), _build_folder(index_dir) as tmp:
         with (tmp / PASSAGES).open("w", encoding="utf-8") as fh:
             for p in all_passages:
                 fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
-        dense = DenseIndex.build(passage_matrix, plan)
+        dense = DenseIndex.build(built.passage_vectors, plan)
         _save_dense(dense, tmp / DENSE)
-        has_encoder = _export_encoder(embedder, tmp / ENCODER_DIR, settings)
-        np.save(tmp / SENTENCES, sentence_matrix, allow_pickle=False)
-        passage_texts = [p.text for p in all_passages]
+        np.save(tmp / SENTENCES, built.sentence_vectors, allow_pickle=False)
+        passage_texts = built.texts
         LexicalIndex.build(passage_texts).save(tmp / BM25_DIR)
-        has_vocabulary = _build_vocabulary(passage_texts, tmp / VOCABULARY_DIR)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "settings": settings.build_fields(),
-            "model": embedder.model_id,
-            "dimension": embedder.dimension,
-            "faiss_index": dense.kind,
-            "encoder": ENCODER_DIR if has_encoder else None,
-            "vocabulary": VOCABULARY_DIR if has_vocabulary else None,
-            "counts": {
-                "documents": len(documents),
-                "passages": len(all_passages),
-                "sentences": len(sentence_texts),
-                "embedded_texts": embedded_texts,
+        query_side = write_query_side(embedder, passage_texts, tmp, settings)
+        manifest = write_manifest(
+            tmp,
+            {
+                "format_version": FORMAT_VERSION,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "settings": settings.build_fields(),
+                "model": embedder.model_id,
+                "dimension": embedder.dimension,
+                "faiss_index": dense.kind,
+                **query_side,
+                "counts": built.counts(),
+                "corpus_hash": built.corpus_hash,
+                "documents": built.document_list(),
+                "build_seconds": round(time.perf_counter() - built.started, 3),
             },
-            "corpus_hash": corpus_hash(corpus_dir),
-            "documents": [
-                {"source": d.source, "sha256": d.sha256, "title": d.title, "chars": len(d.text)}
-                for d in documents
-            ],
-            "build_seconds": round(time.perf_counter() - started, 3),
-            "files": {p.relative_to(tmp).as_posix(): _sha256_file(p) for p in _files(tmp)},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        )
         os.chmod(tmp, 0o755)
         _swap_in(tmp, index_dir)
     log.info(

@@ -3,6 +3,7 @@ but the corpus (real sentences recombined by make_corpus.py).
 
     python -m benchmarks.big --passages 100000      # ~30-40 min on 2 cores
     python -m benchmarks.big --passages 5000        # quick check (~2 min)
+    python -m benchmarks.big --passages 5000 --store qdrant   # the same into a local Qdrant
 
 Steps, each in its own process so memory is measured alone:
 1. make_corpus.py writes the corpus (documents of 50 paragraphs, 2-5 sentences each).
@@ -58,7 +59,8 @@ times.sort()
 pct = lambda p: round(times[min(len(times) - 1, int(round(p / 100 * (len(times) - 1))))], 2)
 
 rng = random.Random(0)
-passages = assistant.index.passages
+count = assistant.index.manifest["counts"]["passages"]
+passages = [assistant.index.passage(i) for i in range(count)]  # either store
 candidates = [i for i, p in enumerate(passages) if len(p.sentences) >= 2]
 sample = rng.sample(candidates, min(100, len(candidates)))
 found = 0
@@ -74,7 +76,8 @@ print(json.dumps({
     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     "ask_p50_ms": pct(50), "ask_p95_ms": pct(95), "asks": len(times),
     "found_at_3": round(found / len(sample), 3), "found_sample": len(sample),
-    "faiss_index": assistant.index.dense.kind,
+    "faiss_index": assistant.index.manifest.get("faiss_index"),
+    "store": assistant.index.manifest.get("store", "embedded"),
 }))
 """
 
@@ -91,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp folder")
+    parser.add_argument(
+        "--store",
+        choices=["embedded", "qdrant"],
+        default="embedded",
+        help="qdrant: build into a local Qdrant folder (qdrant-client's local mode) beside it",
+    )
     args = parser.parse_args(argv)
     from benchmarks.make_corpus import make_corpus, sentence_pool
     from benchmarks.run import machine
@@ -105,9 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ({time.perf_counter() - started:.1f}s, pool of {len(sentence_pool())} sentences)")
 
     env = dict(os.environ, HF_HUB_OFFLINE="1")
+    store = ["--qdrant", str(work / "qdrant")] if args.store == "qdrant" else []
+    if store:
+        env["VERBATIM_QDRANT"] = str(work / "qdrant")  # for the query process
     started = time.perf_counter()
     subprocess.run(
-        [str(BIN / "assistant"), "build", "--corpus", str(corpus), "--index", str(index)],
+        [str(BIN / "assistant"), "build", "--corpus", str(corpus), "--index", str(index), *store],
         check=True,
         env=env,
     )
@@ -116,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     manifest = json.loads((index / "manifest.json").read_text())
     counts = manifest["counts"]
     files = size_by_file(index)
+    if store:
+        files.update({f"qdrant/{k}": v for k, v in size_by_file(work / "qdrant").items()})
     print(f"build: {build_s:.0f}s, peak RSS {build_peak_mb:.0f} MB, {counts}", flush=True)
 
     done = subprocess.run(
@@ -140,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "machine": info,
         "passages": passages,
+        "store": args.store,
         "documents": documents,
         "corpus_mb": round(corpus_mb, 1),
         "build_seconds": round(build_s, 1),
@@ -156,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_end": os.getloadavg(),
     }
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"big-{args.passages}.json"
+    suffix = "-qdrant" if args.store == "qdrant" else ""
+    out = RESULTS / f"big-{args.passages}{suffix}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     rows = [
         ("passages", f"{passages:,}"),
@@ -169,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         ("load (s)", f"{query['load_seconds']}"),
         ("ask p50 / p95 (ms)", f"{query['ask_p50_ms']} / {query['ask_p95_ms']}"),
         ("found@3 (two sentences asked)", f"{query['found_at_3']}"),
-        ("faiss index", query["faiss_index"]),
+        ("store / faiss index", f"{args.store} / {query['faiss_index']}"),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

@@ -41,7 +41,8 @@ import httpx
 
 from benchmarks import RESULTS, ROOT
 
-STATUSES = ("answered", "not_found", "chitchat", "invalid")
+# The statuses of the `/ask` contract (assistant/answer.py STATUSES; README).
+STATUSES = ("answered", "not_found", "chitchat", "invalid", "not_english")
 
 LAY = [
     "why do i get little white bumps under my eyes",

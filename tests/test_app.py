@@ -22,6 +22,8 @@ gradio_client = pytest.importorskip("gradio_client")
 
 ON_TOPIC = "Can steroid creams make milia worse?"
 OFF_TOPIC = "Who painted the Mona Lisa?"
+FIRST = "Do milia go away on their own?"
+FOLLOWUP = "what about on babies?"
 
 
 def free_port() -> int:
@@ -146,11 +148,52 @@ def test_whole_number_floats_are_accepted_as_counts(api):
     assert result["status"] == "answered" and len(result["passages"]) <= 2
 
 
+def test_ask_takes_an_optional_history(api, real_assistant):
+    expected = real_assistant.ask(FOLLOWUP, history=[FIRST]).to_dict()
+    result = api.predict(FOLLOWUP, 3, [FIRST], api_name="/ask")
+    assert result == json.loads(json.dumps(expected))
+    assert result["status"] == "answered" and result["previous_question"] == FIRST
+    named = api.predict(question=FOLLOWUP, history=["hi", FIRST], api_name="/ask")
+    assert named["previous_question"] == FIRST
+    alone = api.predict(FOLLOWUP, api_name="/ask")  # one argument, as before
+    assert alone["status"] == "not_found" and alone["previous_question"] is None
+
+
+@pytest.mark.parametrize(
+    ("history", "words"),
+    [("Do milia go away?", "must be a list"), ([FIRST, 3], "History entry 2"), (7, "list")],
+)
+def test_a_bad_history_gets_a_clear_message(api, history, words):
+    result = api.predict(FOLLOWUP, 3, history, api_name="/ask")
+    assert result["status"] == "invalid" and words in result["message"]
+
+
+def rest_ask(url: str, data: list) -> dict:
+    """/ask over Gradio's REST API, as curl does (docs/app.md)."""
+    with httpx.Client(base_url=url, timeout=60) as http:
+        posted = http.post("gradio_api/call/ask", json={"data": data})
+        posted.raise_for_status()
+        event = posted.json()["event_id"]
+        text = http.get(f"gradio_api/call/ask/{event}").text
+    lines = text.splitlines()
+    assert "event: complete" in lines, text
+    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
+
+
+def test_rest_callers_with_one_two_or_three_arguments(url):
+    assert rest_ask(url, [ON_TOPIC])["status"] == "answered"  # the rest take their defaults
+    two = rest_ask(url, [ON_TOPIC, 2])
+    assert two["status"] == "answered" and len(two["passages"]) <= 2
+    three = rest_ask(url, [FOLLOWUP, 3, [FIRST]])
+    assert three["status"] == "answered" and three["previous_question"] == FIRST
+    assert rest_ask(url, [FOLLOWUP, 3, None])["previous_question"] is None
+
+
 def test_markup_in_the_question_is_escaped_in_the_answer(api):
     result = api.predict(
         '<img src=x onerror="alert(1)"> ![x](http://127.0.0.2:9/i.png)', api_name="/ask"
     )
-    assert result["status"] in {"answered", "not_found"}
+    assert result["status"] in {"answered", "not_found", "not_english"}
     assert "<img" not in result["answer"] and "![x](" not in result["answer"]
 
 
@@ -185,14 +228,33 @@ def test_chat_says_when_the_source_does_not_cover_it(client):
     assert len(history) == 4
 
 
-def test_follow_up_uses_the_previous_question(client, real_assistant):
-    followup = "and how long does that last?"
-    assert real_assistant.ask(followup).status == "not_found"  # alone it finds nothing
-    client.predict("What causes secondary milia?", 3, api_name="/chat")
-    history, _ = client.predict(followup, 3, api_name="/chat")
+def test_follow_up_is_read_with_the_previous_question_as_the_engine_does(client, real_assistant):
+    """The chat hands its history to the engine: the same rules as the CLI and the API."""
+    expected = real_assistant.ask(FOLLOWUP, history=[FIRST])
+    assert expected.previous_question == FIRST
+    client.predict(FIRST, 3, api_name="/chat")
+    history, _ = client.predict(FOLLOWUP, 3, api_name="/chat")
     reply = last_reply(history)
-    assert reply.startswith(TEMPLATES["intro"]) and "#vb-cite-2-1" in reply
-    assert f"{TEMPLATES['followup']} “What causes secondary milia?”" in reply
+    assert reply.startswith(f"*{TEMPLATES['followup']} “{escape_markdown(FIRST)}”*")
+    assert TEMPLATES["intro"] in reply and "#vb-cite-2-1" in reply
+    for p in expected.passages:
+        assert f"characters {p.start}–{p.end}" in reply
+
+
+def test_a_new_question_in_the_chat_is_read_alone(client):
+    client.predict(FIRST, 3, api_name="/chat")
+    history, _ = client.predict("Can a tattoo cause milia?", 3, api_name="/chat")
+    reply = last_reply(history)
+    assert reply.startswith(TEMPLATES["intro"]) and TEMPLATES["followup"] not in reply
+
+
+def test_a_question_not_in_english_gets_the_fixed_message(client, api):
+    history, _ = client.predict("Sind Milien gefährlich?", 3, api_name="/chat")
+    marker = '<span class="vb-status-mark vb-status-not_english"></span>'
+    assert last_reply(history) == TEMPLATES["not_english"] + marker
+    result = api.predict("¿Qué causa los milia secundarios?", api_name="/ask")
+    assert result["status"] == "not_english" and result["language"] == "es"
+    assert result["passages"] == [] and result["answer"] == TEMPLATES["not_english"]
 
 
 @pytest.mark.parametrize(
@@ -342,10 +404,12 @@ def test_import_app_gives_a_demo(real_assistant, monkeypatch):
         return real_assistant
 
     monkeypatch.setattr(Assistant, "load", classmethod(fake_load))
+    monkeypatch.delenv("VERBATIM_QDRANT", raising=False)
+    monkeypatch.delenv("QDRANT_API_KEY", raising=False)
     spec = importlib.util.spec_from_file_location("verbatim_app_under_test", ROOT / "app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert calls == [{"rebuild": False}]
+    assert calls == [{"rebuild": False, "qdrant": None, "qdrant_api_key": None}]
     assert module.demo.__class__.__name__ == "VerbatimBlocks"
     assert module.assistant is real_assistant
 
@@ -396,23 +460,6 @@ def test_source_panel_shows_a_window_of_a_huge_document():
     out = render_source(_documents(text), focus=focus, turn=1)
     assert "characters before this are not shown" in out and "after this are not shown" in out
     assert len(out) < SOURCE_WINDOW_CHARS + 5_000
-
-
-@pytest.mark.parametrize(
-    ("question", "followup"),
-    [
-        ("and how long does that last?", True),
-        ("Does it hurt?", True),
-        ("What about babies?", True),
-        ("Who painted the Mona Lisa?", False),
-        ("What is the capital of France?", False),
-        ("", False),
-    ],
-)
-def test_what_counts_as_a_follow_up(question, followup):
-    from assistant.web import looks_like_followup
-
-    assert looks_like_followup(question) is followup
 
 
 def test_feedback_to_a_folder_fails_quietly_and_logs_once(tmp_path, monkeypatch, caplog):

@@ -100,10 +100,14 @@ def raw_request(port: int, head: bytes, body: bytes = b"") -> bytes:
 def test_malformed_calls_are_4xx_and_log_neither_question_nor_traceback(app):
     with httpx.Client(base_url=app.url, timeout=60) as http:
         before = len(server_log(app))
-        for name in ("ask", "chat"):
-            code, text = call(http, name, {"data": [f"private question about my rash {MARKER}"]})
+        private = f"private question about my rash {MARKER}"
+        for name, data, words in (
+            ("chat", [private], "must hold 2 inputs"),
+            ("ask", [private, 3, [], "one too many"], "must hold 1 to 3 inputs"),
+        ):
+            code, text = call(http, name, {"data": data})
             assert code == 422, text
-            assert "must hold 2 inputs" in json.loads(text)["detail"]
+            assert words in json.loads(text)["detail"]
         code, text = call(http, "ask", {"data": [f"What are milia? {MARKER}", 2]})
         assert code == 200 and '"status": "answered"' in text
         joined = http.post(

@@ -211,8 +211,13 @@ def test_copy_text_is_plain_with_full_citations(control):
 
 
 def test_source_panel_says_why_nothing_is_marked_after_not_found(control):
-    _, session = answered(control, "zzzz qqqq")
-    assert session.turns[-1].answer.status == "not_found"
+    from assistant.answer import compose
+    from assistant.web.controller import Asked, Turn
+
+    _, session = answered(control, "How hot is the oven?")
+    asked = Asked(2, "Who painted the Mona Lisa?")
+    nothing = Turn(asked, asked.text, False, compose(asked.text, "not_found"))
+    session = Session((*session.turns, nothing))
     panel = control.latest_source(session)
     assert "found nothing" in panel and "vb-cited" not in panel
 

@@ -11,8 +11,9 @@ and never checks an answer again.
 
 `build_demo(assistant)` returns the app. Its endpoints:
 
-- ``/ask`` (API only): question and optional number of passages in, `Answer.to_dict()` out: the
-  same JSON object as ``assistant ask --json``.
+- ``/ask`` (API only): question, optional number of passages and optional history (the previous
+  questions, oldest first) in, `Answer.to_dict()` out: the same JSON object as
+  ``assistant ask --json``.
 - ``/chat``: what the chat box does. Message and number of passages in, the chat history out.
 
 Everything shown in the page is escaped on the server: corpus text and the user's question go
@@ -29,7 +30,6 @@ from .controller import (
     Outbox,
     Questions,
     Session,
-    looks_like_followup,
     parse_passages,
 )
 from .feedback import FEEDBACK_ENV, FeedbackLog, feedback_record
@@ -56,7 +56,6 @@ __all__ = [
     "build_demo",
     "feedback_record",
     "load_product",
-    "looks_like_followup",
     "parse_passages",
     "render_source",
 ]

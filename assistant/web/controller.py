@@ -12,10 +12,12 @@ import logging
 import math
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..answer import Answer, compose
+from ..conversation import MAX_HISTORY
 from ..question import validate_question as check
 from ..render import chat_markdown, display_text, escape_markdown, keep_indent
 from ..web_safety import MAX_TURNS, VoteLimiter, log_failure
@@ -47,46 +49,6 @@ FEEDBACK_ON = (
 FEEDBACK_OFF = "Thumbs up/down are not stored on this server."
 
 _CITE_KEY = re.compile(r"^(\d{1,9})-(\d{1,2})(?:-\d{1,12})?$")
-
-#: Words that make a question lean on the one before it ("and how long does that last?").
-_FOLLOWUP_LEADS = frozenset({"and", "but", "so", "also", "then", "or", "what about", "how about"})
-_FOLLOWUP_WORDS = frozenset(
-    [
-        "it",
-        "its",
-        "it's",
-        "that",
-        "this",
-        "these",
-        "those",
-        "they",
-        "them",
-        "their",
-        "there",
-        "one",
-        "ones",
-        "same",
-        "else",
-        "more",
-        "again",
-    ]
-)
-
-
-def looks_like_followup(question: str) -> bool:
-    """A short question that starts like a continuation or points back with a pronoun.
-
-    Only such questions are retried with the previous question when they find nothing alone,
-    so an unrelated question ("Who painted the Mona Lisa?") still gets "not covered".
-    """
-    words = re.findall(r"[a-z']+", question.casefold().replace("’", "'"))
-    if not words or len(words) > 12:
-        return False
-    return (
-        words[0] in _FOLLOWUP_LEADS
-        or " ".join(words[:2]) in _FOLLOWUP_LEADS
-        or any(w in _FOLLOWUP_WORDS for w in words)
-    )
 
 
 def parse_passages(
@@ -286,7 +248,9 @@ class ChatController:
 
     # ---- /ask ------------------------------------------------------------------------------
 
-    def ask(self, question: object, passages: object = None) -> dict[str, Any]:
+    def ask(
+        self, question: object, passages: object = None, history: Sequence[object] | None = None
+    ) -> dict[str, Any]:
         """The `/ask` endpoint: `Answer.to_dict()`, bad input as status "invalid"."""
         k, problem = parse_passages(passages, self.default_k)
         if problem:
@@ -294,7 +258,7 @@ class ChatController:
             if checked.problem:  # the question's own problem comes first
                 return self.assistant.ask(question, top_k=self.default_k).to_dict()
             return compose(checked.text, "invalid", message=problem).to_dict()
-        return self.assistant.ask(question, top_k=k).to_dict()
+        return self.assistant.ask(question, history=history, top_k=k).to_dict()
 
     # ---- the chat --------------------------------------------------------------------------
 
@@ -319,21 +283,10 @@ class ChatController:
         text = check(message, self.max_chars).text
         if problem:
             return text, False, compose(text, "invalid", message=problem)
-        answer = self.assistant.ask(message, top_k=k)
-        if answer.status == "not_found" and looks_like_followup(answer.question):
-            previous = next(
-                (
-                    t
-                    for t in reversed(session.turns)
-                    if t.answer is not None and t.answer.status == "answered"
-                ),
-                None,
-            )
-            if previous is not None:
-                retry = self.assistant.ask(f"{previous.question} {answer.question}", top_k=k)
-                if retry.status == "answered":
-                    return text, True, retry
-        return text, False, answer
+        # The engine decides whether this is a follow-up (conversation.py).
+        history = [t.question for t in session.turns][-MAX_HISTORY:]
+        answer = self.assistant.ask(message, history=history, top_k=k)
+        return text, answer.previous_question is not None, answer
 
     def answer_pending(self, questions: object, session: object, passages: object) -> Session:
         """Every question sent and not answered yet, answered in order."""
@@ -358,28 +311,15 @@ class ChatController:
             if turn.answer is None:
                 content = ERROR_TEXT
             else:
-                previous = self._previous_question(session, turn)
                 content = chat_markdown(
-                    turn.answer, turn.id, disclaimer=self.product.disclaimer, followup_of=previous
+                    turn.answer,
+                    turn.id,
+                    disclaimer=self.product.disclaimer,
+                    followup_of=turn.answer.previous_question,
                 )
             out.append({"role": "assistant", "content": content})
         out.extend({"role": "user", "content": user_markdown(a.text)} for a in todo)
         return out
-
-    @staticmethod
-    def _previous_question(session: Session, turn: Turn) -> str | None:
-        """The question a follow-up was read with (the last answered one before it)."""
-        if not turn.followup:
-            return None
-        before = session.turns[: session.turns.index(turn)]
-        return next(
-            (
-                t.question
-                for t in reversed(before)
-                if t.answer is not None and t.answer.status == "answered"
-            ),
-            None,
-        )
 
     def retry(self, outbox: Outbox, session: object, index: object) -> Questions | None:
         """Ask the question of chat message `index` (or of the answer at `index`) again; what

@@ -85,6 +85,14 @@ class VerbatimBlocks(gr.Blocks):
             kwargs.setdefault("root_path", public_root())
         return super().launch(**kwargs)
 
+    def validate_inputs(self, block_fn: Any, inputs: list[Any]) -> None:
+        """A REST call to /ask may leave out trailing arguments (`{"data": [question, 3]}`, as
+        before `history` existed): they take their defaults, as gradio_client does. Gradio
+        itself would refuse a short `data` list."""
+        if getattr(block_fn, "api_name", None) == "ask":
+            inputs.extend(block.value for block in block_fn.inputs[len(inputs) :])
+        super().validate_inputs(block_fn, inputs)
+
 
 def header_html(product: Product) -> str:
     """The header: the app's title, a card per source document, the disclaimer."""
@@ -136,16 +144,21 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
 
     # ---- handlers: thin wrappers turning controller results into Gradio updates ---------------
 
-    def ask(question: str, passages: int = assistant.settings.top_k) -> dict:
+    def ask(
+        question: str, passages: int = assistant.settings.top_k, history: list[str] | None = None
+    ) -> dict:
         """Answer one question by quoting the source verbatim.
 
         Returns the same JSON object as `assistant ask --json`: question, status (answered,
-        not_found, chitchat or invalid), answer (markdown), passages (each with text, source,
-        section, paragraph, start/end offsets, highlight, flags, labels, citation), message
-        and relevance. Bad input gives status "invalid" and a message, never an error.
+        not_found, chitchat, invalid or not_english), answer (markdown), passages (each with
+        text, source, section, paragraph, start/end offsets, highlight, flags, labels,
+        citation), message, relevance, previous_question and language. `history`: the
+        previous questions of the conversation, oldest first; a follow-up ("what about on
+        babies?") is then read together with the last of them. Bad input gives status
+        "invalid" and a message, never an error.
         """
         try:
-            return control.ask(question, passages)
+            return control.ask(question, passages, history)
         except Exception as exc:
             log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
