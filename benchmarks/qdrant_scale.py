@@ -9,7 +9,8 @@ embeddings plus noise, 384 dimensions. Synthetic, not embedded passages.
 
 Backends, each built in its own process and queried in another, so memory is measured alone:
 
-- `edge`: qdrant-edge (Qdrant's shard engine embedded, `qdrant-edge-py`), HNSW m=32,
+- `edge`: qdrant-edge (Qdrant's shard engine embedded, `qdrant-edge-py`: the `qdrant-edge`
+  extra, `pip install -e '.[qdrant-edge]'`), HNSW m=32,
   ef_construct=200, searched with hnsw_ef=512 (the FAISS settings of dense.py at this size);
 - `local`: qdrant-client's local mode (what the tests use; exact search in Python, and an
   upload that pickles every point into SQLite: minutes for 20k points, so small sizes only);
