@@ -14,6 +14,7 @@ from .render import LABELS, TEMPLATES, answer_markdown, citation, escape_markdow
 
 __all__ = [
     "LABELS",
+    "QUOTING",
     "STATUSES",
     "TEMPLATES",
     "Answer",
@@ -25,7 +26,10 @@ __all__ = [
     "render_text",
 ]
 
-STATUSES = ("answered", "not_found", "chitchat", "invalid", "not_english")
+STATUSES = ("answered", "related", "not_found", "chitchat", "invalid", "not_english")
+#: Statuses whose answer shows quotes: `related` shows the closest passages under its own
+#: sentence ("The source does not answer this directly. ...").
+QUOTING = ("answered", "related")
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ def compose(
     question: str, status: str, quotes: tuple[Quote, ...] = (), message: str = ""
 ) -> Answer:
     """An answer with this status: its markdown from the templates and quotes only."""
-    if status not in ("answered", "invalid"):
+    if status not in (*QUOTING, "invalid"):
         quotes = ()
     kind = small_talk_kind(question) if status == "chitchat" else "hello"
     text = answer_markdown(status, quotes, message, kind)

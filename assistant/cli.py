@@ -547,7 +547,7 @@ def eval_command(
     if (c := run.calibration) is not None:
         click.echo(
             f"Calibrated abstention threshold: {c.threshold}, focus threshold: "
-            f"{c.focus_threshold} (saved for {c.model})"
+            f"{c.focus_threshold} (saved in {c.index_dir / 'manifest.json'})"
         )
     from . import report
 
@@ -585,6 +585,73 @@ def span(phrase: str, corpus: str | None) -> None:
         json.dumps(
             {"source": source, "start": start, "end": end, "quote": phrase}, ensure_ascii=False
         )
+    )
+
+
+@cli.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def info(index: str | None, as_json: bool) -> None:
+    """Describe an index: its documents, passages, model, index kind and the abstention
+    thresholds it answers with (calibrated for it, or the defaults).
+
+    \b
+    Example:
+      assistant info --index index
+    """
+    from .engine import default_paths
+    from .store import read_manifest
+
+    try:
+        _, index_dir = default_paths(None, index)
+        manifest = read_manifest(index_dir)
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        return
+    calibration = manifest.get("calibration")
+    if not isinstance(calibration, dict):
+        calibration = None
+    else:
+        calibration = {k: calibration.get(k) for k in ("dataset", "split")} | calibration
+    limits = _settings().with_calibration(calibration).thresholds()
+    thresholds = {
+        "threshold": limits.relevance,
+        "focus_threshold": limits.focus,
+        "calibrated": calibration is not None,
+        "calibrated_on": (
+            f"{calibration['dataset']} (split {calibration['split']})" if calibration else None
+        ),
+    }
+    counts: dict[str, Any] = manifest["counts"] if isinstance(manifest.get("counts"), dict) else {}
+    documents = [d.get("source") for d in manifest.get("documents") or [] if isinstance(d, dict)]
+    summary: dict[str, Any] = {
+        "index": str(index_dir),
+        "model": manifest.get("model"),
+        "faiss_index": manifest.get("faiss_index"),
+        "documents": documents,
+        "passages": counts.get("passages"),
+        "sentences": counts.get("sentences"),
+        "created": manifest.get("created"),
+        "abstention": thresholds,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo(f"Index: {summary['index']} (created {summary['created']})")
+    click.echo(f"Model: {summary['model']}; FAISS index: {summary['faiss_index']}")
+    click.echo(
+        f"Documents: {len(summary['documents'])}; passages: {summary['passages']}; "
+        f"sentences: {summary['sentences']}"
+    )
+    source = (
+        f"calibrated on {thresholds['calibrated_on']}"
+        if calibration
+        else "defaults: this index was never calibrated "
+        "(run `assistant eval QUESTIONS --calibrate` to calibrate it)"
+    )
+    click.echo(
+        f"Abstention: relevance threshold {thresholds['threshold']}, "
+        f"focus threshold {thresholds['focus_threshold']} ({source})"
     )
 
 

@@ -92,6 +92,12 @@ class SentenceTransformerEmbedder:
             raise ModelUnavailableError(f"model {name!r} does not report an embedding dimension.")
         self.dimension = int(dim)
 
+    def words(self) -> frozenset[str]:
+        """The whole, lower-case, alphabetic words of the tokenizer's vocabulary (spelling.py's
+        known English words)."""
+        vocab = self.model.tokenizer.get_vocab()
+        return frozenset(w for w in vocab if w.isalpha() and w.islower())
+
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False
     ) -> np.ndarray:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
@@ -29,31 +30,45 @@ from .errors import (
     ModelUnavailableError,
     SettingsError,
 )
-from .expansion import word_model
+from .expansion import word_model, word_model_words
 from .focus import FILLER, focus_text
 from .language import english_word_test, foreign_language, identifier
-from .lexical import stem
+from .lexical import stem, words
 from .qdrant_store import is_qdrant_index, load_qdrant
 from .question import is_chitchat, validate_question
-from .retrieval import best_sentences, search
+from .retrieval import Hit, best_sentences, search
 from .settings import Settings, check_top_k
+from .spelling import QUESTION_WORDS, Speller
 from .store import build_index, load_index
 
 log = logging.getLogger(__name__)
 
+#: Trailing characters ranking ignores: "what are milia?" and "what are milia" are one question.
+TRAILING = " \t\n?!.,;:…？！。"
+
+#: Every question ends with one question mark for ranking, however it was typed.
+QUERY_END = "?"
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class Decision(NamedTuple):
+    """What `Assistant.decide` makes of a question's hits."""
+
+    shown: tuple[Hit, ...]  # the hits to quote, best first
+    status: str  # answered | related | not_found
+    focus_relevance: float | None  # best focus cosine over the candidates (None: no focus)
+
+
 def refusal_status(relevance: float | None, focus: float | None, settings: Settings) -> str:
-    """The refusal rule, in one place: `not_found` when the best relevance of the hits is below
-    the threshold (nothing in the source is near), or when the question's focus (focus.py)
-    matches no candidate sentence at the focus threshold (the source is about the topic, not
-    about what is asked); else `answered`. The engine applies it to the hits it would show;
-    evaluation reuses it on recorded scores."""
-    if relevance is None or relevance < settings.threshold:
+    """`not_found`, `related` or `answered` for the best relevance and focus relevance of a
+    question's hits, by the settings' (calibrated) thresholds: the refusal rule, which
+    `Assistant.decide` applies and evaluation reuses on recorded scores."""
+    limits = settings.thresholds()
+    if relevance is None or relevance < limits.relevance:
         return "not_found"
-    if focus is not None and focus < settings.focus_threshold:
-        return "not_found"
+    if focus is not None and focus < limits.focus:
+        return "related"
     return "answered"
 
 
@@ -123,6 +138,23 @@ def _writable(index_dir: Path) -> bool:
     return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
 
 
+#: Above this many characters of source text, typos are corrected towards the vocabulary's one
+#: form per stem rather than every word form of the source (reading it all would slow the first
+#: question of a large corpus).
+SPELLING_TEXT_LIMIT = 5_000_000
+
+
+def corpus_words(index: Store) -> set[str]:
+    """The words typos are corrected towards: every word form of the source documents when
+    they are here and not too large, else the vocabulary's forms (one per stem)."""
+    vocabulary = index.vocabulary
+    forms = set(vocabulary.forms) if vocabulary is not None else set()
+    texts = [d.text for d in index.documents.values()]
+    if texts and sum(len(t) for t in texts) <= SPELLING_TEXT_LIMIT:
+        forms.update(w for tokens in words(texts) for w in tokens)
+    return forms
+
+
 class Assistant:
     """Answers questions about a corpus with verbatim, cited quotes.
 
@@ -141,11 +173,15 @@ class Assistant:
     ) -> None:
         self.index = index
         self.embedder = embedder
-        self.settings = settings
+        # Thresholds left as None come from the index's own calibration (or the defaults).
+        self.settings = settings.with_calibration(index.manifest.get("calibration"))
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self._topic: dict[float, frozenset[str]] = {}
         self._known_word: Callable[[str], bool] | None = None
+        self._speller: Speller | None = None
+        self._speller_built = False
+        self._speller_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -307,7 +343,8 @@ class Assistant:
                     topic_required.append(False)
                 readings[i] = (alone, joined_at, previous or "")
         if texts:
-            found = self._retrieve(texts, self.focus_texts(focus_of, topic_required), k, mode)
+            focus = self.focus_texts([self.query_text(f) for f in focus_of], topic_required)
+            found = self._retrieve(texts, focus, k, mode)
             for i, (alone, joined_at, previous) in readings.items():
                 answer = found[alone]
                 if joined_at is not None and found[joined_at].status == "answered":
@@ -322,16 +359,19 @@ class Assistant:
     ) -> list[Answer]:
         """Retrieve and compose an answer for each text (questions, or follow-ups joined with
         the previous question), embedding texts and focus texts in one batch."""
+        queries = [self.query_text(t) for t in texts]  # what ranking sees (typos, "?")
         extra = [f for f in focus if f is not None]
         started = time.perf_counter()
-        vectors = self.embedder.encode(texts + extra)  # one batch: questions, then foci
+        vectors = self.embedder.encode(queries + extra)  # one batch: questions, then foci
         embed_ms = (time.perf_counter() - started) * 1000 / len(texts)
         focus_vectors = iter(vectors[len(texts) :])
-        expansions = self._expansions(texts, mode)
+        expansions = self._expansions(queries, mode)
         found = []
-        for text, vector, expansion, f in zip(texts, vectors, expansions, focus):
+        for text, query, vector, expansion, f in zip(texts, queries, vectors, expansions, focus):
             focus_vector = next(focus_vectors) if f is not None else None
-            found.append(self._answer(text, vector, k, mode, embed_ms, expansion, focus_vector))
+            found.append(
+                self._answer(text, vector, k, mode, embed_ms, expansion, focus_vector, query)
+            )
         return found
 
     def previous_question(self, question: str, history: Sequence[object]) -> str | None:
@@ -362,7 +402,14 @@ class Assistant:
             # Every BM25 stem of the corpus: the stems in more than 0% of the passages.
             corpus_stems = self.index.common_stems(0.0)
             self._known_word = english_word_test(self._stopwords, corpus_stems, stem)
-        return foreign_language(question, self._known_word)
+        # Judged on what ranking reads (typos corrected towards known words), as typed and
+        # lower-cased: foreign only if both readings say so, so that one typo or a question in
+        # capitals cannot make an English question look foreign.
+        text = self.query_text(question)
+        language = foreign_language(text, self._known_word)
+        if language is None or foreign_language(text.lower(), self._known_word) is None:
+            return None
+        return language
 
     @cached_property
     def _stopwords(self) -> frozenset[str]:
@@ -375,6 +422,56 @@ class Assistant:
 
     def _is_content(self, word: str) -> bool:
         return len(word) >= 3 and word not in self._stopwords and word not in FILLER
+
+    def decide(
+        self, top: list[Hit], focus_vector: np.ndarray | None, candidates: list[Hit]
+    ) -> Decision:
+        """The refusal rule, in one place: which of the `top` hits are shown, and the status.
+
+        - `not_found`: no hit reaches the relevance threshold: nothing in the source is near.
+        - `related`: some do, but the question's focus (focus.py) matches no candidate
+          sentence at the focus threshold: the source has passages near the question (its
+          topic) and none of them clearly answers what it asks. They are shown under the
+          `related` template.
+        - `answered`: both thresholds are met.
+        """
+        focus = None
+        if focus_vector is not None and candidates:
+            sentences = best_sentences(self.index, [h.row for h in candidates], focus_vector)
+            focus = max(b.cosine for b in sentences.values())
+        shown = tuple(h for h in top if h.relevance >= self.settings.thresholds().relevance)
+        relevance = max((h.relevance for h in top), default=None)
+        status = refusal_status(relevance, focus, self.settings)
+        return Decision(shown if status != "not_found" else (), status, focus)
+
+    def speller(self) -> Speller | None:
+        """Typo correction towards known words (spelling.py); None when the index has no word
+        vocabulary. Known English words are the whole words of the query encoder's and the
+        word model's tokenizers, so every index of a corpus corrects alike for one model,
+        whichever encoder (ONNX or torch) answers."""
+        with self._speller_lock:
+            if not self._speller_built:
+                self._speller_built = True
+                vocabulary = self.index.vocabulary
+                encoder_words = getattr(self.embedder, "words", None)
+                english = word_model_words() | (
+                    encoder_words() if callable(encoder_words) else frozenset()
+                )
+                if vocabulary is not None and english:
+                    self._speller = Speller.build(
+                        [*corpus_words(self.index), *QUESTION_WORDS, *vocabulary.stopwords],
+                        english,
+                        vocabulary.stems,
+                    )
+            return self._speller
+
+    def query_text(self, question: str) -> str:
+        """What ranking sees of a checked question: without trailing punctuation (so "?" or
+        "." never changes an answer) and, when `Settings.spelling` is on, with typos
+        corrected. The answer still shows the question as asked."""
+        text = (question.rstrip(TRAILING) or question) + QUERY_END
+        speller = self.speller() if self.settings.spelling else None
+        return speller.correct(text) if speller is not None else text
 
     def topic(self) -> frozenset[str]:
         """The corpus's topic words (BM25 stems in more than `topic_share` of the passages)."""
@@ -408,7 +505,10 @@ class Assistant:
         if model is None:
             return [None] * len(questions)
         expanded = vocabulary.expand(
-            questions, model, self.settings.expansion_threshold, self.settings.expansion_terms
+            questions,
+            model,
+            self.settings.expansion_threshold,
+            self.settings.expansion_terms,
         )
         return list(expanded)
 
@@ -421,28 +521,22 @@ class Assistant:
         embed_ms: float,
         expansion: dict[str, float] | None = None,
         focus_vector: np.ndarray | None = None,
+        query: str | None = None,
     ) -> Answer:
         started = time.perf_counter()
         hits = search(
             self.index,
             vector,
-            question,
+            query or question,
             mode=mode,
             rrf_k=self.settings.rrf_k,
             rerank_weights=self.settings.rerank_weights,
             expansion=expansion,
+            promo_penalty=self.settings.promo_penalty,
+            definition_bonus=self.settings.definition_bonus,
         )
         relevance = max((h.relevance for h in hits), default=None)
-        focus = None
-        if focus_vector is not None and hits:
-            # The rest of the question must match some candidate sentence too (focus.py).
-            best = best_sentences(self.index, [h.row for h in hits], focus_vector)
-            focus = max(b.cosine for b in best.values())
-        top = hits[:k]
-        best_shown = max((h.relevance for h in top), default=None)
-        shown = []
-        if refusal_status(best_shown, focus, self.settings) == "answered":
-            shown = [h for h in top if h.relevance >= self.settings.threshold]
+        shown, status, focus = self.decide(hits[:k], focus_vector, hits)
         quotes = []
         for number, hit in enumerate(shown, start=1):
             p = self.index.passage(hit.row)
@@ -463,8 +557,7 @@ class Assistant:
                     flags=p.flags,
                 )
             )
-        status = "answered" if quotes else "not_found"
-        answer = compose(question, status, tuple(quotes))
+        answer = compose(question, status if quotes else "not_found", tuple(quotes))
         timings = {"embed_ms": embed_ms, "search_ms": (time.perf_counter() - started) * 1000}
         return replace(
             answer,

@@ -26,7 +26,8 @@ import numpy as np
 from .answer import Answer
 from .engine import Assistant, refusal_status
 from .errors import VerbatimError
-from .settings import Settings, save_threshold
+from .settings import Settings
+from .store import save_calibration
 
 HIT_OVERLAP = 0.5
 KS = (1, 3, 5)
@@ -221,9 +222,11 @@ def _answered_metrics(answerable: Sequence[dict[str, Any]]) -> dict[str, float]:
             ),
             4,
         )
+    # Not answered: `not_found` or `related` (the source "does not answer this directly").
     out["false_not_found"] = round(
         float(np.mean([r["status"] != "answered" for r in answerable])), 4
     )
+    out["false_related"] = round(float(np.mean([r["status"] == "related" for r in answerable])), 4)
     out["answerable"] = len(answerable)
     return out
 
@@ -268,6 +271,12 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
             if group:
                 out[f"{kind}_not_found"] = round(
                     float(np.mean([r["status"] == "not_found" for r in group])), 4
+                )
+                out[f"{kind}_related"] = round(
+                    float(np.mean([r["status"] == "related" for r in group])), 4
+                )
+                out[f"{kind}_not_answered"] = round(
+                    float(np.mean([r["status"] != "answered" for r in group])), 4
                 )
         abstained = [r for r in results if r["status"] != "answered"]
         true_abstain = [r for r in abstained if not r["answerable"]]
@@ -528,11 +537,12 @@ def beir_metrics(
 
 
 class Calibration(NamedTuple):
-    """Thresholds chosen by `evaluate_questions(..., calibrate=True)` and saved for `model`."""
+    """Thresholds chosen by `evaluate_questions(..., calibrate=True)`, saved in the manifest
+    of the index they were chosen for (`index`)."""
 
     threshold: float
     focus_threshold: float
-    model: str
+    index_dir: Path
 
 
 @dataclass(frozen=True)
@@ -583,9 +593,17 @@ def evaluate_questions(
         focus_threshold = (
             calibrate_focus(results, threshold, focus_refusals) if settings.focus_check else -1.0
         )
-        model_id = assistant.index.manifest["model"]
-        save_threshold(model_id, threshold, focus_threshold, str(dataset), split)
-        calibration = Calibration(threshold, focus_threshold, model_id)
+        save_calibration(
+            assistant.index_dir,
+            {
+                "threshold": threshold,
+                "focus_threshold": focus_threshold,
+                "dataset": str(dataset),
+                "split": split,
+                "focus_refusals": focus_refusals,
+            },
+        )
+        calibration = Calibration(threshold, focus_threshold, assistant.index_dir)
         assistant = assistant.with_settings(
             replace(settings, threshold=threshold, focus_threshold=focus_threshold)
         )
@@ -624,16 +642,19 @@ def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Sett
             rebuild=False,
         )
         per_mode = {m: run_beir(assistant, beir, names, m, progress=True) for m in modes}
+    # A BEIR folder is indexed afresh, so it has no calibration: the defaults apply (or the
+    # thresholds given in `settings`).
+    thresholds = settings.with_calibration(None)
     for results in per_mode.values():
         for r in results:
-            r["status"] = refusal_status(r["relevance"], r["focus_relevance"], settings)
+            r["status"] = refusal_status(r["relevance"], r["focus_relevance"], thresholds)
     summary = {
         "dataset": str(folder),
         "split": split,
         "questions": len(beir.queries),
         "documents": len(beir.docs),
-        "threshold": settings.threshold,
-        "focus_threshold": settings.focus_threshold,
+        "threshold": thresholds.threshold,
+        "focus_threshold": thresholds.focus_threshold,
         "top_k": 10,
         "build_seconds": manifest["build_seconds"],
         "modes": {m: beir_metrics(r, beir.qrels) for m, r in per_mode.items()},

@@ -113,6 +113,17 @@ def word_model() -> WordEncoder | None:
         return _model
 
 
+def word_model_words() -> frozenset[str]:
+    """The whole words of the word model's tokenizer (spelling.py's known words); empty when
+    the wheel is missing."""
+    from .spelling import tokenizer_words
+
+    try:
+        return tokenizer_words(_wheel_files()[1])
+    except (OSError, ValueError):
+        return frozenset()
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The corpus's words: one BM25 stem each, the surface form shown to the word model, and
@@ -149,7 +160,11 @@ class Vocabulary:
         return cls(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), vectors, stopwords)
 
     def expand(
-        self, questions: Sequence[str], model: WordEncoder, threshold: float, terms: int
+        self,
+        questions: Sequence[str],
+        model: WordEncoder,
+        threshold: float,
+        terms: int,
     ) -> list[dict[str, float]]:
         """For each question, BM25 query weights: its own stems at 1.0, plus, for each content
         word (not a stop word), up to `terms` corpus stems whose cosine with that word is

@@ -127,6 +127,11 @@ class OnnxEmbedder:
             ) from None
         self._inputs = tuple(i.name for i in self._session.get_inputs())
 
+    def words(self) -> frozenset[str]:
+        """The whole, lower-case, alphabetic words of the tokenizer's vocabulary (spelling.py's
+        known English words)."""
+        return frozenset(w for w in self._tokenizer.get_vocab() if w.isalpha() and w.islower())
+
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False
     ) -> np.ndarray:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 #: Every fixed sentence the assistant can say. Reviewed text: change only with review.
 TEMPLATES = {
+    "related": "The source does not answer this directly. The closest passages are:",
     "intro": "The source text says:",
     "disclaimer": (
         "These are quotes from the source text, not medical advice. "
@@ -120,12 +121,11 @@ def _blockquote(body: str) -> list[str]:
 def _quote_markdown(quote: Quote) -> str:
     before, marked, after = _split(quote)
     body = escape_markdown(before) + "**" + escape_markdown(marked) + "**" + escape_markdown(after)
-    lines = _blockquote(body)
+    # A label (e.g. "promotes a product") comes before the quote it warns about.
+    lines = [f"> *{escape_markdown(LABELS[flag])}*\n>" for flag in quote.flags]
+    lines += _blockquote(body)
     lines.append(">")
     lines.append(f"> — **\\[{quote.number}\\]** {escape_markdown(citation(quote))}")
-    for flag in quote.flags:
-        lines.append(">")
-        lines.append(f"> *{escape_markdown(LABELS[flag])}*")
     return "\n".join(lines)
 
 
@@ -133,9 +133,9 @@ def answer_markdown(
     status: str, quotes: tuple[Quote, ...] = (), message: str = "", small_talk: str = "hello"
 ) -> str:
     """The markdown `answer` of an answer with this status (templates and quotes only)."""
-    if status == "answered":
+    if status in ("answered", "related"):
         parts = [
-            TEMPLATES["intro"],
+            TEMPLATES["intro" if status == "answered" else "related"],
             *(_quote_markdown(q) for q in quotes),
             f"*{TEMPLATES['disclaimer']}*",
         ]
@@ -235,16 +235,18 @@ def chat_quote(quote: Quote, turn: int) -> str:
     body = keep_indent(escape_markdown(before) + _mark(marked) + escape_markdown(after))
     n = quote.number
     where = escape_attribute(f"{quote.source}, characters {quote.start}–{quote.end}")
-    lines = _blockquote(body)
+    # A label (e.g. "promotes a product") comes before the quote it warns about.
+    lines = [
+        f'> <span class="vb-label">{escape_markdown(LABELS[flag])}</span>\n>'
+        for flag in quote.flags
+    ]
+    lines += _blockquote(body)
     lines.append(">")
     lines.append(
         f'> <span class="vb-cite" title="{where}">**\\[{n}\\]** '
         f"{escape_markdown(short_citation(quote))}</span> · "
         f"[Show in source]({CITE_HREF}{turn}-{n})"
     )
-    for flag in quote.flags:
-        lines.append(">")
-        lines.append(f'> <span class="vb-label">{escape_markdown(LABELS[flag])}</span>')
     return "\n".join(lines)
 
 

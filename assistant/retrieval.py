@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .answerness import defines, definition_subject
 from .candidates import Store
 from .choices import DEFAULT_MODE, MODES, Mode
 from .fusion import ranked, reciprocal_rank_fusion
@@ -62,6 +63,23 @@ def best_sentences(
     }
 
 
+def defining_sentences(index: Store, rows: list[int], question: str) -> dict[int, int]:
+    """For a definition question ("what are X?"), the candidates with a sentence that defines
+    X ("X are ..."), mapped to that sentence's number (answerness.py)."""
+    subject = definition_subject(question)
+    if subject is None:
+        return {}
+    found = {}
+    for r in rows:
+        p = index.passage(r)
+        text = index.quote_text(p)
+        for number, (start, end) in enumerate(p.sentences):
+            if defines(text[start - p.start : end - p.start], subject):
+                found[r] = number
+                break
+    return found
+
+
 def search(
     index: Store,
     query_vector: np.ndarray,
@@ -72,9 +90,13 @@ def search(
     rerank_weights: tuple[float, float, float] = RERANK_WEIGHTS,
     candidates: int = CANDIDATES,
     expansion: Mapping[str, float] | None = None,
+    promo_penalty: float = 0.0,
+    definition_bonus: float = 0.0,
 ) -> list[Hit]:
-    """Every candidate passage for a question, best first. `expansion` (stem -> weight) is
-    used by the `rerank` mode only."""
+    """Every candidate passage for a question, best first. `expansion` (stem -> weight),
+    `promo_penalty` (subtracted from passages flagged `promotional`) and `definition_bonus`
+    (added to passages that define a definition question's subject) are used by the `rerank`
+    mode only."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     mode = Mode(mode)
@@ -88,6 +110,9 @@ def search(
     bm25 = found.bm25_scores
     top_bm25 = [r for r, _ in found.bm25]
     best = best_sentences(index, rows, query_vector)
+    defining = defining_sentences(index, rows, question) if mode == "rerank" else {}
+    for r, number in defining.items():
+        best[r] = BestSentence(best[r].cosine, number)  # the definition is what to highlight
 
     ids = {r: index.passage(r).id for r in rows}
 
@@ -106,7 +131,11 @@ def search(
         w_dense, w_sentence, w_bm25 = rerank_weights
         top = found.bm25_top
         fused = {
-            ids[r]: w_dense * passage_cos[r] + w_sentence * best[r].cosine + w_bm25 * bm25[r] / top
+            ids[r]: w_dense * passage_cos[r]
+            + w_sentence * best[r].cosine
+            + w_bm25 * bm25[r] / top
+            - (promo_penalty if "promotional" in index.passage(r).flags else 0.0)
+            + (definition_bonus if r in defining else 0.0)
             for r in rows
         }
     row_of = {pid: r for r, pid in ids.items()}

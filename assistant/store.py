@@ -539,6 +539,19 @@ def _check_shape(manifest: object) -> None:
 _JSON = {dict: "object", str: "string", int: "number"}
 
 
+def save_calibration(index_dir: Path, calibration: Mapping[str, Any]) -> None:
+    """Record abstention thresholds chosen for this index (`assistant eval --calibrate`) in its
+    manifest, written atomically (a temporary file, then renamed over the old one), so a
+    reader sees the old manifest or the new one, never half of one. A rebuilt index starts
+    without them: thresholds belong to the passages they were chosen on."""
+    manifest = read_manifest(index_dir)
+    manifest["calibration"] = dict(calibration)
+    path = Path(index_dir) / MANIFEST
+    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, Any]:
     index_dir = Path(index_dir)
     fix = _rebuild_command(corpus_dir, index_dir)

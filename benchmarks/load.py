@@ -42,7 +42,8 @@ import httpx
 from benchmarks import RESULTS, ROOT
 
 # The statuses of the `/ask` contract (assistant/answer.py STATUSES; README).
-STATUSES = ("answered", "not_found", "chitchat", "invalid", "not_english")
+STATUSES = ("answered", "related", "not_found", "chitchat", "invalid", "not_english")
+QUOTING = ("answered", "related")
 
 LAY = [
     "why do i get little white bumps under my eyes",
@@ -119,9 +120,9 @@ def verify(answer: object, texts: dict[str, str]) -> list[str]:
         problems.append("no answer text")
     if not isinstance(passages, list):
         return [*problems, "passages is not a list"]
-    if status == "answered" and not passages:
-        problems.append("answered without passages")
-    if status != "answered" and passages:
+    if status in QUOTING and not passages:
+        problems.append(f"{status} without passages")
+    if status not in QUOTING and passages:
         problems.append(f"{status} with {len(passages)} passages")
     if status == "invalid" and not answer.get("message"):
         problems.append("invalid without a message")

@@ -112,12 +112,60 @@ TOPICAL = st.lists(
 )
 def test_any_question_gives_a_well_formed_verbatim_answer(real_assistant, question):
     answer = real_assistant.ask(question)
-    assert answer.status in ("answered", "not_found", "chitchat", "invalid", "not_english")
+    assert answer.status in (
+        "answered",
+        "related",
+        "not_found",
+        "chitchat",
+        "invalid",
+        "not_english",
+    )
     assert answer.answer
     assert_verbatim(real_assistant, answer)
-    if answer.status != "answered":
+    if answer.status not in ("answered", "related"):
         assert answer.passages == ()
+    else:
+        assert answer.passages
     if answer.focus_relevance is not None:
         assert -1.0 <= answer.focus_relevance <= 1.0
         if answer.status == "answered":
             assert answer.focus_relevance >= real_assistant.settings.focus_threshold
+        if answer.status == "related":
+            assert answer.focus_relevance < real_assistant.settings.focus_threshold
+
+
+def test_related_status_shows_the_closest_passages_under_its_own_template(real_embedder):
+    """With a focus threshold above every focus, an on-topic question with a focus gets
+    `related`: quotes (verbatim) under "does not answer this directly", in every renderer."""
+    from answer_checks import ROOT
+
+    from assistant import Assistant
+    from assistant.answer import render_text
+    from assistant.settings import Settings
+
+    assistant = Assistant.load(
+        ROOT / "corpus",
+        ROOT / "index",
+        Settings(focus_threshold=0.99),
+        embedder=real_embedder,
+        rebuild=False,
+    )
+    answer = assistant.ask("Can steroid creams make milia worse?")
+    assert answer.status == "related"
+    assert answer.passages and answer.focus_relevance is not None
+    assert_verbatim(assistant, answer)
+    assert answer.answer.startswith(TEMPLATES["related"])
+    assert TEMPLATES["intro"] not in answer.answer
+    assert render_text(answer).startswith(TEMPLATES["related"])
+    assert answer.to_dict()["status"] == "related"
+    # Off-topic questions are still refused outright, with nothing shown.
+    assert_not_found(assistant.ask("Who painted the Mona Lisa?"))
+    # A question that is all topic (no focus) cannot be `related`.
+    assert assistant.ask("What are milia?").status == "answered"
+
+
+def test_committed_index_is_calibrated_and_answers_its_examples_as_answered(real_assistant):
+    calibration = real_assistant.index.manifest["calibration"]
+    limits = real_assistant.settings.thresholds()
+    assert limits.relevance == calibration["threshold"]
+    assert limits.focus == calibration["focus_threshold"]

@@ -73,10 +73,11 @@ CASES = [
 
 
 def verbatim(answer: dict) -> bool:
-    """Well formed: a known status, and passages only when answered, each exactly the source."""
+    """Well formed: a known status, and passages only when answered (or `related`: the closest
+    passages), each exactly the source."""
     if answer["status"] not in STATUSES or not isinstance(answer["answer"], str):
         return False
-    if (answer["status"] == "answered") != bool(answer["passages"]):
+    if (answer["status"] in ("answered", "related")) != bool(answer["passages"]):
         return False
     return all(SEED[p["start"] : p["end"]] == p["text"] for p in answer["passages"])
 

@@ -160,3 +160,51 @@ def test_rebuild_replaces_index_atomically(built, fake_embedder):
     loaded = _load(corpus, index)
     assert len(loaded.passages) == 2 * len([p for p in loaded.passages if p.source == "copy.txt"])
     assert np.allclose(np.linalg.norm(loaded.sentence_vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_calibration_is_stored_with_its_index_and_not_applied_to_another(
+    built, tmp_path, fake_embedder
+):
+    """Thresholds chosen for one index live in its manifest; another index, even of the same
+    corpus, answers with the documented defaults until it is calibrated itself."""
+    from cli_helpers import run_cli
+
+    from assistant.settings import DEFAULT_FOCUS_THRESHOLD, DEFAULT_THRESHOLD
+    from assistant.store import save_calibration
+
+    corpus, index = built
+    other = tmp_path / "other-index"
+    build_index(corpus, other, SETTINGS, fake_embedder, progress=False)
+    save_calibration(
+        index,
+        {
+            "threshold": 0.42,
+            "focus_threshold": 0.2,
+            "related_threshold": 0.3,
+            "dataset": "mine.jsonl",
+            "split": "dev",
+        },
+    )
+    settings = Settings(model="fake-hash-embedder")
+    calibrated = Assistant.load(corpus, index, settings, embedder=fake_embedder, rebuild=False)
+    assert calibrated.settings.thresholds() == (0.42, 0.2)
+    fresh = Assistant.load(corpus, other, settings, embedder=fake_embedder, rebuild=False)
+    assert fresh.settings.thresholds() == (DEFAULT_THRESHOLD, DEFAULT_FOCUS_THRESHOLD)
+    # The manifest is still a valid, checksummed index after the calibration was written.
+    _load(corpus, index)
+    # Explicit settings win over the calibration.
+    pinned = Assistant.load(
+        corpus,
+        index,
+        Settings(model="fake-hash-embedder", threshold=0.5),
+        embedder=fake_embedder,
+        rebuild=False,
+    )
+    assert pinned.settings.thresholds().relevance == 0.5
+    # `assistant info` says which thresholds each index answers with, and where they came from.
+    mine = json.loads(run_cli("info", "--index", str(index), "--json").stdout)
+    assert mine["abstention"]["calibrated"] is True
+    assert mine["abstention"]["threshold"] == 0.42
+    assert mine["abstention"]["calibrated_on"] == "mine.jsonl (split dev)"
+    text = run_cli("info", "--index", str(other)).stdout
+    assert "never calibrated" in text and str(DEFAULT_THRESHOLD) in text
