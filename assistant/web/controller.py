@@ -361,7 +361,7 @@ class ChatController:
         turn = turns[-1]
         if turn.answer is None:
             return render_source(self.assistant.index.documents, status="error")
-        if turn.answer.status == "answered":
+        if turn.answer.passages:  # answered, or related (the closest passages)
             passages = turn.answer.passages
             return render_source(
                 self.assistant.index.documents,
