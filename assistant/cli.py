@@ -611,15 +611,15 @@ def info(index: str | None, as_json: bool) -> None:
     calibration = manifest.get("calibration")
     if not isinstance(calibration, dict):
         calibration = None
-    else:
-        calibration = {k: calibration.get(k) for k in ("dataset", "split")} | calibration
     limits = _settings().with_calibration(calibration).thresholds()
     thresholds = {
         "threshold": limits.relevance,
         "focus_threshold": limits.focus,
         "calibrated": calibration is not None,
         "calibrated_on": (
-            f"{calibration['dataset']} (split {calibration['split']})" if calibration else None
+            f"{calibration.get('dataset')} (split {calibration.get('split')})"
+            if calibration
+            else None
         ),
     }
     counts: dict[str, Any] = manifest["counts"] if isinstance(manifest.get("counts"), dict) else {}

@@ -95,8 +95,9 @@ class SentenceTransformerEmbedder:
     def words(self) -> frozenset[str]:
         """The whole, lower-case, alphabetic words of the tokenizer's vocabulary (spelling.py's
         known English words)."""
-        vocab = self.model.tokenizer.get_vocab()
-        return frozenset(w for w in vocab if w.isalpha() and w.islower())
+        from .spelling import whole_words
+
+        return whole_words(self.model.tokenizer.get_vocab())
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False

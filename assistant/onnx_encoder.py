@@ -130,7 +130,9 @@ class OnnxEmbedder:
     def words(self) -> frozenset[str]:
         """The whole, lower-case, alphabetic words of the tokenizer's vocabulary (spelling.py's
         known English words)."""
-        return frozenset(w for w in self._tokenizer.get_vocab() if w.isalpha() and w.islower())
+        from .spelling import whole_words
+
+        return whole_words(self._tokenizer.get_vocab())
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, progress: bool = False

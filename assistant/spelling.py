@@ -46,15 +46,20 @@ QUESTION_WORDS = frozenset((
 # fmt: on
 
 
-def tokenizer_words(tokenizer_json: Path) -> frozenset[str]:
+def whole_words(vocab: Iterable[str]) -> frozenset[str]:
     """The whole, alphabetic, lower-case words of a tokenizer's vocabulary: WordPiece's plain
     entries, or SentencePiece's entries that start a word ("▁what")."""
+    words = (w[1:] if w.startswith("\u2581") else w for w in vocab)
+    return frozenset(w for w in words if w.isalpha() and w.islower())
+
+
+def tokenizer_words(tokenizer_json: Path) -> frozenset[str]:
+    """`whole_words` of a tokenizer saved as JSON (the `tokenizers` format)."""
     payload = json.loads(tokenizer_json.read_text(encoding="utf-8"))
     vocab = payload.get("model", {}).get("vocab", {})
     if isinstance(vocab, list):  # Unigram models list [piece, score] pairs
         vocab = [piece for piece, _ in vocab]
-    words = (w[1:] if w.startswith("\u2581") else w for w in vocab)
-    return frozenset(w for w in words if w.isalpha() and w.islower())
+    return whole_words(vocab)
 
 
 @dataclass(frozen=True)
