@@ -192,6 +192,25 @@ def test_clear_empties_the_chat_and_old_links_stay_unknown(control):
     assert control.cited_source(again, "1-1") is None
 
 
+def test_a_step_that_finishes_late_never_takes_an_answer_back(control):
+    """Two answer steps overlap: the one that started before the second question was sent
+    finishes last. The chat keeps both answers (the browser test that lost a question)."""
+    outbox = Outbox()
+    control.send("When do I feed the starter?", outbox)
+    early = control.answer_pending(outbox.snapshot(), outbox.answered(), 3)  # still running
+    control.send("How hot is the oven?", outbox)
+    late = control.answer_pending(outbox.snapshot(), outbox.answered(), 3)
+    assert [t.id for t in outbox.record(late).turns] == [1, 2]
+    assert [t.id for t in outbox.record(early).turns] == [1, 2]  # the older one is not kept
+    shown = control.messages(outbox.snapshot(), outbox.answered())
+    assert [m["role"] for m in shown] == ["user", "assistant", "user", "assistant"]
+    # A retry replaces the last question: its old answer is no longer shown or kept.
+    control.retry(outbox, outbox.answered(), 3)
+    assert [t.id for t in outbox.answered().turns] == [1]
+    outbox.clear()
+    assert outbox.answered().turns == ()
+
+
 # ---- rendering: copy text, source panel, feedback -----------------------------------------
 
 

@@ -126,15 +126,19 @@ class Questions:
 
 
 class Outbox:
-    """One session's sent messages: appended to by every send at once, safely.
+    """One session's sent messages, and the furthest answered conversation: shared by every
+    event of the session, safely.
 
-    Gradio hands each event the same state object of a session, and several sends can run at
-    the same moment (a question typed while an example is being sent); the lock makes each
-    append see the others, so no message is lost. Everything else reads `snapshot()`.
+    Gradio hands each event the same state object of a session, and several events can run at
+    the same moment (a question typed while an example is being sent or answered). The lock
+    makes each append see the others, so no message is lost; `record` keeps the conversation
+    that answers the most of what was sent, so a step that finishes late with an older
+    conversation never takes answers back (the chat always shows `answered()`).
     """
 
     def __init__(self, questions: Questions | None = None) -> None:
         self._questions = questions or Questions()
+        self._session = Session()
         self._lock = threading.Lock()
 
     def __deepcopy__(self, memo: dict[int, object]) -> Outbox:  # gr.State copies its default
@@ -143,6 +147,22 @@ class Outbox:
     def snapshot(self) -> Questions:
         with self._lock:
             return self._questions
+
+    def answered(self) -> Session:
+        """The furthest conversation recorded, cut to what is still sent."""
+        with self._lock:
+            return pending(self._questions, self._session)[0]
+
+    def record(self, session: Session) -> Session:
+        """Keep `session` if it answers further into what was sent than the one kept; returns
+        the one kept."""
+        with self._lock:
+            mine = pending(self._questions, session)[0]
+            kept = pending(self._questions, self._session)[0]
+            if _last_id(mine) > _last_id(kept):
+                kept = mine
+            self._session = kept
+            return kept
 
     def add(self, text: object) -> Questions:
         with self._lock:
@@ -158,7 +178,12 @@ class Outbox:
         """No messages (ids keep counting, so old citation links stay unknown)."""
         with self._lock:
             self._questions = Questions(next_id=self._questions.next_id)
+            self._session = Session()
             return self._questions
+
+
+def _last_id(session: Session) -> int:
+    return session.turns[-1].id if session.turns else 0
 
 
 def _sent(value: object) -> Questions:

@@ -5,13 +5,19 @@ How a question travels (so that none is ever lost or answered twice):
 1. Sending (Enter, Ask, an example) only appends the message to the session's `Outbox`, at
    once (not behind the engine's limit) and under a lock (so sends at the same moment all
    count), and shows it in the chat. Retry, edit and clear replace part of the outbox.
-2. Then the answer step answers every sent question that the `session` state does not answer
-   yet, in order, and writes `session` (its only writer) and the chat.
+2. Then the answer step answers every sent question that the outbox's furthest answered
+   conversation does not answer yet, in order, and records its result there (`Outbox.record`
+   keeps whichever conversation answers further, so a step that finishes late never takes an
+   answer back).
 3. A second answer step follows each one: if two answer steps overlapped (a question sent while
-   the previous was being answered) and the older one wrote last, it answers what is missing.
+   the previous was being answered), it answers what is missing. Every step, sends included,
+   shows the outbox's furthest conversation, and the second step always redraws the chat: an
+   older picture of the chat that reached the page late (a send's, drawn while another step
+   was answering) is replaced by the last step of the last question sent.
 
-The question box is an output of no step: the page's script empties it once the question it
-held shows in the chat, so nothing typed meanwhile is ever erased.
+The `session` state mirrors the outbox's conversation for the handlers that read it (Show in
+source, thumbs). The question box is an output of no step: the page's script empties it once
+the question it held shows in the chat, so nothing typed meanwhile is ever erased.
 """
 
 from __future__ import annotations
@@ -163,22 +169,29 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
 
-    def send_typed(message: object, outbox: Outbox, session: object):
+    def send_typed(message: object, outbox: Outbox):
         problem = control.too_long(message)
         if problem:  # not sent: it stays in the box, with the reason
             return gr.skip(), problem
         sent = control.send(message, outbox)
-        return control.messages(sent, session), ""
+        return control.messages(sent, outbox.answered()), ""
 
-    def send_example(example: object, outbox: Outbox, session: object):
-        return control.messages(control.send(example, outbox), session)
+    def send_example(example: object, outbox: Outbox):
+        return control.messages(control.send(example, outbox), outbox.answered())
 
-    def answer(outbox: Outbox, session: object, passages: object):
-        sent = outbox.snapshot()
-        new = control.answer_pending(sent, session, passages)
-        if new == session:
+    def answer_step(outbox: Outbox, passages: object, redraw: bool):
+        before = outbox.answered()
+        new = outbox.record(control.answer_pending(outbox.snapshot(), before, passages))
+        if new == before and not redraw:
             return gr.skip(), gr.skip(), gr.skip()
-        return new, control.messages(sent, new), control.latest_source(new)
+        chat = control.messages(outbox.snapshot(), new)
+        return new, chat, control.latest_source(new) if new != before else gr.skip()
+
+    def answer(outbox: Outbox, passages: object):
+        return answer_step(outbox, passages, redraw=False)
+
+    def answer_and_redraw(outbox: Outbox, passages: object):
+        return answer_step(outbox, passages, redraw=True)
 
     def chat_api(message: object, passages: object, outbox: Outbox, session: object):
         # /chat: send and answer in one call (API clients wait for the answer).
@@ -192,12 +205,12 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         data = getattr(evt, "_data", None)
         return data if isinstance(data, dict) else {}
 
-    def retry(outbox: Outbox, session: object, evt: gr.EventData):
-        control.retry(outbox, session, event(evt).get("index"))
+    def retry(outbox: Outbox, evt: gr.EventData):
+        control.retry(outbox, outbox.answered(), event(evt).get("index"))
 
-    def edit(outbox: Outbox, session: object, evt: gr.EventData):
+    def edit(outbox: Outbox, evt: gr.EventData):
         data = event(evt)
-        control.edit(outbox, session, data.get("index"), data.get("value"))
+        control.edit(outbox, outbox.answered(), data.get("index"), data.get("value"))
 
     def cited(session: object, key: object):
         return control.cited_source(session, key) or gr.skip()
@@ -282,9 +295,8 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             "concurrency_limit": CONCURRENCY_LIMIT,
         }
         private: dict[str, Any] = {"api_visibility": "private"}
-        answer_step: dict[str, Any] = {
-            "fn": answer,
-            "inputs": [outbox, session, passages],
+        answering: dict[str, Any] = {
+            "inputs": [outbox, passages],
             "outputs": [session, chatbot, source_panel],
             "show_progress": "minimal",
             "show_progress_on": [chatbot],  # the source panel is not dimmed while it waits
@@ -298,13 +310,13 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         sending: dict[str, Any] = {"concurrency_id": "send", "concurrency_limit": None}
 
         def then_answer(event: Any) -> None:
-            event.then(**answer_step).then(**answer_step)
+            event.then(answer, **answering).then(answer_and_redraw, **answering)
 
         then_answer(
             gr.on(
                 [box.submit, send.click],
                 send_typed,
-                inputs=[box, outbox, session],
+                inputs=[box, outbox],
                 outputs=[chatbot, notice],
                 **sending,
                 show_progress="hidden",
@@ -316,7 +328,7 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
             then_answer(
                 button.click(
                     send_example,
-                    inputs=[button, outbox, session],
+                    inputs=[button, outbox],
                     outputs=[chatbot],
                     trigger_mode="multiple",
                     **sending,
@@ -325,8 +337,8 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
                     **private,
                 )
             )
-        then_answer(chatbot.retry(retry, [outbox, session], None, **sending, **private))
-        then_answer(chatbot.edit(edit, [outbox, session], None, **sending, **private))
+        then_answer(chatbot.retry(retry, [outbox], None, **sending, **private))
+        then_answer(chatbot.edit(edit, [outbox], None, **sending, **private))
 
         api_button.click(
             chat_api,
