@@ -212,6 +212,31 @@ def test_no_question_is_lost_and_each_status_shows_in_the_source_panel(browser, 
     page.context.close()
 
 
+def test_closest_passages_and_followups_look_like_what_they_are(browser, port):
+    """A question the source does not answer directly (`related`) shows its closest passages
+    under their own heading and look, never as an answer; a follow-up says which question it
+    was read with. Dark mode, where custom colours fail first."""
+    page = open_page(browser, port, dark=True)
+    ask(page, "is milia more common in women than men?", 0)
+    bot = page.locator('#vb-chat [data-testid="bot"]').last
+    assert bot.inner_text().startswith("The source does not answer this directly.")
+    page.wait_for_function(
+        "document.querySelector('#vb-chat [data-testid=\"bot\"]')?.dataset.vbStatus === 'related'"
+    )
+    line = bot.locator("blockquote").first.evaluate("e => getComputedStyle(e).borderLeftStyle")
+    assert line == "dashed"  # answered quotes keep the theme's plain line
+    # The panel marks the closest passage, as for an answer.
+    page.wait_for_function("!!document.querySelector('#vb-source mark.vb-cited')")
+    ask(page, "what about on babies?", 1)
+    second = page.locator('#vb-chat [data-testid="bot"]').last.inner_text()
+    assert second.startswith(
+        "Read together with your previous question: “is milia more common in women than men?”"
+    )
+    page.wait_for_timeout(1000)  # the new message has faded in
+    assert _axe(page) == []
+    page.context.close()
+
+
 def _axe(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
