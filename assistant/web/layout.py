@@ -156,7 +156,7 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         """Answer one question by quoting the source verbatim.
 
         Returns the same JSON object as `assistant ask --json`: question, status (answered,
-        not_found, chitchat, invalid or not_english), answer (markdown), passages (each with
+        related, not_found, chitchat, invalid or not_english), answer (markdown), passages (each with
         text, source, section, paragraph, start/end offsets, highlight, flags, labels,
         citation), message, relevance, previous_question and language. `history`: the
         previous questions of the conversation, oldest first; a follow-up ("what about on
