@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from .chunking import Passage
 from .corpus import Document
 from .expansion import Vocabulary
+from .manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Store(Protocol):
 
     # Read-only attributes (a frozen dataclass's fields satisfy them).
     @property
-    def manifest(self) -> dict[str, Any]: ...
+    def manifest(self) -> Manifest: ...
 
     @property
     def documents(self) -> dict[str, Document]:

@@ -191,9 +191,7 @@ def build(
                 replicas=replicas,
                 api_key=qdrant_api_key,
             )
-            where = (
-                f"Qdrant collection {manifest['qdrant']['collection']} at {qdrant} (alias {alias})"
-            )
+            where = f"Qdrant collection {(manifest.qdrant or {}).get('collection')} at {qdrant} (alias {alias})"
         else:
             manifest = build_index(
                 corpus_dir,
@@ -203,16 +201,16 @@ def build(
                 progress=True,
                 plan=IndexPlan(index_kind),
             )
-            where = f"{manifest['faiss_index']} index"
+            where = f"{manifest.faiss_index} index"
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
-    counts = manifest["counts"]
+    counts = manifest.counts
     click.echo(
         f"Built {index_dir}: {counts['documents']} documents, {counts['passages']} passages, "
-        f"{counts['sentences']} sentences, model {manifest['model']} "
-        f"(dimension {manifest['dimension']}), {where}, "
-        f"in {manifest['build_seconds']:.1f}s."
+        f"{counts['sentences']} sentences, model {manifest.model} "
+        f"(dimension {manifest.dimension}), {where}, "
+        f"in {manifest.build_seconds or 0:.1f}s."
     )
 
 
@@ -608,9 +606,7 @@ def info(index: str | None, as_json: bool) -> None:
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
-    calibration = manifest.get("calibration")
-    if not isinstance(calibration, dict):
-        calibration = None
+    calibration = manifest.calibration
     limits = _settings().with_calibration(calibration).thresholds()
     thresholds = {
         "threshold": limits.relevance,
@@ -622,16 +618,14 @@ def info(index: str | None, as_json: bool) -> None:
             else None
         ),
     }
-    counts: dict[str, Any] = manifest["counts"] if isinstance(manifest.get("counts"), dict) else {}
-    documents = [d.get("source") for d in manifest.get("documents") or [] if isinstance(d, dict)]
     summary: dict[str, Any] = {
         "index": str(index_dir),
-        "model": manifest.get("model"),
-        "faiss_index": manifest.get("faiss_index"),
-        "documents": documents,
-        "passages": counts.get("passages"),
-        "sentences": counts.get("sentences"),
-        "created": manifest.get("created"),
+        "model": manifest.model,
+        "faiss_index": manifest.faiss_index,
+        "documents": [d.get("source") for d in manifest.documents],
+        "passages": manifest.counts["passages"],
+        "sentences": manifest.counts["sentences"],
+        "created": manifest.created,
         "abstention": thresholds,
     }
     if as_json:

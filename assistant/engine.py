@@ -120,7 +120,7 @@ def query_embedder(settings: Settings, index: Store) -> Embedder:
             from .onnx_encoder import OnnxEmbedder
 
             onnx = OnnxEmbedder(index.encoder_dir)
-            if onnx.model_id == index.manifest.get("model"):
+            if onnx.model_id == index.manifest.model:
                 return onnx
             log.warning("the ONNX encoder is for %r, not the index's model", onnx.model_id)
         except ModelUnavailableError as exc:
@@ -174,7 +174,7 @@ class Assistant:
         self.index = index
         self.embedder = embedder
         # Thresholds left as None come from the index's own calibration (or the defaults).
-        self.settings = settings.with_calibration(index.manifest.get("calibration"))
+        self.settings = settings.with_calibration(index.manifest.calibration)
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self._topic: dict[float, frozenset[str]] = {}

@@ -616,7 +616,7 @@ def evaluate_questions(
         "threshold": assistant.settings.threshold,
         "focus_threshold": assistant.settings.focus_threshold,
         "top_k": assistant.settings.top_k,
-        "build_seconds": assistant.index.manifest.get("build_seconds"),
+        "build_seconds": assistant.index.manifest.build_seconds,
         "modes": {m: metrics(r, assistant.settings.top_k) for m, r in per_mode.items()},
     }
     return Evaluation(summary, per_mode, calibration)
@@ -656,7 +656,7 @@ def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Sett
         "threshold": thresholds.threshold,
         "focus_threshold": thresholds.focus_threshold,
         "top_k": 10,
-        "build_seconds": manifest["build_seconds"],
+        "build_seconds": manifest.build_seconds,
         "modes": {m: beir_metrics(r, beir.qrels) for m, r in per_mode.items()},
     }
     return Evaluation(summary, per_mode)

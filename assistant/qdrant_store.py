@@ -36,7 +36,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,11 +46,12 @@ from tqdm import tqdm
 
 from .candidates import Candidates
 from .chunking import Passage
-from .corpus import Document, corpus_hash, load_corpus
+from .corpus import Document, load_corpus
 from .embedding import Embedder
 from .errors import IndexCorruptError, IndexMissingError, IndexStaleError, SettingsError
 from .expansion import Vocabulary
 from .lexical import LexicalIndex, tokenize
+from .manifest import Manifest
 from .settings import Settings
 from .store import (
     FORMAT_VERSION,
@@ -59,6 +60,7 @@ from .store import (
     _swap_in,
     prepare,
     read_manifest,
+    staleness,
     verify_checksums,
     write_manifest,
     write_query_side,
@@ -157,13 +159,18 @@ def _passage_of(payload: Mapping[str, Any]) -> Passage:
     return Passage(**raw)
 
 
-def _fingerprint(manifest: Mapping[str, Any]) -> dict[str, Any]:
+def _fingerprint(manifest: Manifest) -> dict[str, Any]:
     """What must agree between the index folder and the collection."""
-    keys = ("format_version", "build_id", "model", "settings", "dimension", "counts")
-    return {k: manifest.get(k) for k in keys} | {
-        "corpus_hash": manifest.get("corpus_hash"),
-        "terms": manifest.get("files", {}).get(TERMS),
-        "digests": manifest.get("files", {}).get(DIGESTS),
+    return {
+        "format_version": manifest.format_version,
+        "build_id": manifest.build_id,
+        "model": manifest.model,
+        "settings": dict(manifest.settings),
+        "dimension": manifest.dimension,
+        "counts": dict(manifest.counts),
+        "corpus_hash": manifest.corpus_hash,
+        "terms": manifest.files.get(TERMS),
+        "digests": manifest.files.get(DIGESTS),
     }
 
 
@@ -209,7 +216,7 @@ def build_qdrant(
     shards: int | None = None,
     replicas: int | None = None,
     api_key: str | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     """Chunk and embed the corpus, write a new collection, switch `alias` to it, and write the
     index folder. The previous `keep` collections behind the alias stay (replicas that have not
     restarted still read them); older ones, and leftovers of interrupted builds, are deleted.
@@ -242,20 +249,20 @@ def build_qdrant(
         query_side = write_query_side(embedder, built.texts, tmp, settings)
         manifest = write_manifest(
             tmp,
-            {
-                "format_version": FORMAT_VERSION,
-                "store": STORE,
-                "build_id": build_id,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "settings": settings.build_fields(),
-                "model": embedder.model_id,
-                "dimension": embedder.dimension,
-                "qdrant": {"location": location, "alias": alias, "collection": collection},
+            Manifest(
+                format_version=FORMAT_VERSION,
+                store=STORE,
+                build_id=build_id,
+                created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                settings=settings.build_fields(),
+                model=embedder.model_id,
+                dimension=embedder.dimension,
+                qdrant={"location": location, "alias": alias, "collection": collection},
                 **query_side,
-                "counts": built.counts(),
-                "corpus_hash": built.corpus_hash,
-                "documents": built.document_list(),
-            },
+                counts=built.counts(),
+                corpus_hash=built.corpus_hash,
+                documents=tuple(built.document_list()),
+            ),
         )
         fingerprint = _fingerprint(manifest)
         client.create_collection(
@@ -325,13 +332,13 @@ def build_qdrant(
                 log.warning("could not delete the unfinished collection %s", collection)
         raise
     _delete_old(client, alias, collection, previous, keep)
-    manifest["build_seconds"] = round(time.perf_counter() - built.started, 3)
+    manifest = replace(manifest, build_seconds=round(time.perf_counter() - built.started, 3))
     log.info(
         "built %s (collection %s): %d passages in %.1fs",
         index_dir,
         collection,
         len(payloads),
-        manifest["build_seconds"],
+        manifest.build_seconds,
     )
     return manifest
 
@@ -417,24 +424,15 @@ def load_qdrant(
             f"{index_dir}: no index here. Build one with "
             f"`{_build_command(corpus_dir, index_dir, location or 'URL')}`."
         ) from None
-    recorded = manifest.get("qdrant") or {}
+    recorded = manifest.qdrant or {}
     location = location or recorded.get("location")
     fix = _build_command(corpus_dir, index_dir, location or "URL")
-    if manifest.get("store") != STORE or not location:
+    if manifest.store != STORE or not location:
         raise IndexCorruptError(
             f"{index_dir} is not a Qdrant index folder. Rebuild it with `{fix}`."
         )
     verify_checksums(index_dir, manifest, corpus_dir)
-    if manifest.get("model") != model_id:
-        reason = f"it was built with model {manifest.get('model')!r}, not {model_id!r}"
-    elif manifest.get("settings") != settings.build_fields():
-        reason = (
-            f"it was built with settings {manifest.get('settings')}, not {settings.build_fields()}"
-        )
-    elif corpus_dir is not None and manifest.get("corpus_hash") != corpus_hash(corpus_dir):
-        reason = f"the corpus in {corpus_dir} changed since it was built"
-    else:
-        reason = None
+    reason = staleness(manifest, corpus_dir, settings, model_id)
     if reason:
         raise IndexStaleError(
             f"the index in {index_dir} is stale: {reason}. Rebuild it with `{fix}`."
@@ -448,7 +446,7 @@ def load_qdrant(
         digests = np.load(index_dir / DIGESTS, allow_pickle=False, mmap_mode="r")
         vocabulary = (
             Vocabulary.load(index_dir / VOCABULARY_DIR)
-            if manifest.get("vocabulary") == VOCABULARY_DIR
+            if manifest.vocabulary == VOCABULARY_DIR
             else None
         )
     except (ValueError, KeyError, TypeError, OSError) as exc:
@@ -458,7 +456,7 @@ def load_qdrant(
     documents = (
         {d.source: d for d in load_corpus(Path(corpus_dir))} if corpus_dir is not None else {}
     )
-    encoder = manifest.get("encoder")
+    encoder = manifest.encoder
     return QdrantIndex(
         manifest=manifest,
         documents=documents,
@@ -471,14 +469,14 @@ def load_qdrant(
         df=np.asarray(terms["df"], dtype=np.int64),
         stems=tuple(terms["stems"]),
         digests=digests,
-        titles={d["source"]: d["title"] for d in manifest.get("documents", [])},
+        titles=manifest.titles,
     )
 
 
-def _choose_collection(client: Any, manifest: Mapping[str, Any], location: str, fix: str) -> str:
+def _choose_collection(client: Any, manifest: Manifest, location: str, fix: str) -> str:
     """The alias's collection if it matches the index folder; else the folder's own collection
     if it is still there (a replica not yet rolled out keeps serving what it was built with)."""
-    recorded = manifest["qdrant"]
+    recorded = manifest.qdrant or {}
     expected = _fingerprint(manifest)
     alias = recorded["alias"]
     target = _alias_target(client, alias)
@@ -508,7 +506,7 @@ def _choose_collection(client: Any, manifest: Mapping[str, Any], location: str, 
     if target is None:
         problems.insert(0, f"no alias {alias!r} at {location}")
     raise IndexStaleError(
-        f"the Qdrant index at {location} does not match {manifest['qdrant']['alias']!r} "
+        f"the Qdrant index at {location} does not match {alias!r} "
         f"in the index folder ({'; '.join(problems)}). Rebuild it with `{fix}`."
     )
 
@@ -517,7 +515,7 @@ def _choose_collection(client: Any, manifest: Mapping[str, Any], location: str, 
 class QdrantIndex:
     """A verified Qdrant collection plus the index folder's local files (candidates.Store)."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     documents: dict[str, Document]
     vocabulary: Vocabulary | None
     encoder_dir: Path | None
@@ -536,11 +534,11 @@ class QdrantIndex:
 
     @property
     def dimension(self) -> int:
-        return int(self.manifest["dimension"])
+        return self.manifest.dimension
 
     @property
     def size(self) -> int:
-        return int(self.manifest["counts"]["passages"])
+        return self.manifest.counts["passages"]
 
     def _query(self, question: str, expansion: Mapping[str, float] | None) -> Any:
         """The BM25 query as a sparse vector: stem counts (bm25s counts a repeated word

@@ -34,7 +34,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ from .errors import (
 )
 from .expansion import Vocabulary, word_model
 from .lexical import LexicalIndex
+from .manifest import Manifest
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ VOCABULARY_DIR = "vocabulary"
 class Index:
     """A loaded, verified index with the documents it was built from."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     documents: dict[str, Document]
     passages: tuple[Passage, ...]
     dense: DenseIndex
@@ -315,13 +316,15 @@ def write_query_side(
     }
 
 
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+def write_manifest(folder: Path, manifest: Manifest) -> Manifest:
     """Add the checksums of every file in `folder` to `manifest` and write it there."""
-    manifest = {
-        **manifest,
-        "files": {p.relative_to(folder).as_posix(): _sha256_file(p) for p in _files(folder)},
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    manifest = replace(
+        manifest,
+        files={p.relative_to(folder).as_posix(): _sha256_file(p) for p in _files(folder)},
+    )
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8"
+    )
     return manifest
 
 
@@ -333,7 +336,7 @@ def build_index(
     *,
     progress: bool = True,
     plan: IndexPlan | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     """Chunk, embed and index every document under `corpus_dir`; write to `index_dir` atomically.
     `plan` chooses the FAISS index type (default: by size, see dense.IndexPlan).
 
@@ -355,25 +358,23 @@ def build_index(
         query_side = write_query_side(embedder, passage_texts, tmp, settings)
         manifest = write_manifest(
             tmp,
-            {
-                "format_version": FORMAT_VERSION,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "settings": settings.build_fields(),
-                "model": embedder.model_id,
-                "dimension": embedder.dimension,
-                "faiss_index": dense.kind,
+            Manifest(
+                format_version=FORMAT_VERSION,
+                created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                settings=settings.build_fields(),
+                model=embedder.model_id,
+                dimension=embedder.dimension,
+                faiss_index=dense.kind,
                 **query_side,
-                "counts": built.counts(),
-                "corpus_hash": built.corpus_hash,
-                "documents": built.document_list(),
-                "build_seconds": round(time.perf_counter() - built.started, 3),
-            },
+                counts=built.counts(),
+                corpus_hash=built.corpus_hash,
+                documents=tuple(built.document_list()),
+                build_seconds=round(time.perf_counter() - built.started, 3),
+            ),
         )
         os.chmod(tmp, 0o755)
         _swap_in(tmp, index_dir)
-    log.info(
-        "built %s: %d passages in %.1fs", index_dir, len(all_passages), manifest["build_seconds"]
-    )
+    log.info("built %s: %d passages in %.1fs", index_dir, len(all_passages), manifest.build_seconds)
     return manifest
 
 
@@ -512,47 +513,21 @@ def remove_stale_build_folders(index_dir: Path) -> list[Path]:
         return _remove_stale(index_dir)
 
 
-def _check_shape(manifest: object) -> None:
-    """ValueError unless the manifest has the fields loading relies on, with the right types."""
-    if not isinstance(manifest, dict):
-        raise ValueError("not a manifest object")
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not all(
-        isinstance(name, str)
-        and isinstance(digest, str)
-        and name
-        and not name.startswith("/")
-        and ".." not in name.split("/")
-        for name, digest in files.items()
-    ):
-        raise ValueError("'files' must map file names inside the index to checksums")
-    counts = manifest.get("counts")
-    if not isinstance(counts, dict) or not all(
-        isinstance(counts.get(key), int) for key in ("documents", "passages", "sentences")
-    ):
-        raise ValueError("'counts' must be an object of whole numbers")
-    for key, kind in (("settings", dict), ("model", str), ("dimension", int)):
-        if not isinstance(manifest.get(key), kind):
-            raise ValueError(f"{key!r} must be a {kind.__name__} (JSON {_JSON[kind]})")
-
-
-_JSON = {dict: "object", str: "string", int: "number"}
-
-
 def save_calibration(index_dir: Path, calibration: Mapping[str, Any]) -> None:
     """Record abstention thresholds chosen for this index (`assistant eval --calibrate`) in its
     manifest, written atomically (a temporary file, then renamed over the old one), so a
     reader sees the old manifest or the new one, never half of one. A rebuilt index starts
     without them: thresholds belong to the passages they were chosen on."""
-    manifest = read_manifest(index_dir)
-    manifest["calibration"] = dict(calibration)
+    manifest = replace(read_manifest(index_dir), calibration=dict(calibration))
     path = Path(index_dir) / MANIFEST
     tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
-def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, Any]:
+def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> Manifest:
+    """The index folder's manifest, checked: IndexMissingError, IndexCorruptError (unreadable,
+    or a field of the wrong shape) or IndexStaleError (another format version)."""
     index_dir = Path(index_dir)
     fix = _rebuild_command(corpus_dir, index_dir)
     path = index_dir / MANIFEST
@@ -563,33 +538,30 @@ def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> dict[str, 
             f"{path} is missing, so the index cannot be verified. Rebuild it with `{fix}`."
         )
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
             raise ValueError("not a manifest object")
     except (ValueError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(
             f"{path} is corrupt ({exc}). Rebuild the index with `{fix}`."
         ) from None
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if raw.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
-            f"{index_dir} has index format {manifest.get('format_version')!r}; this version reads "
+            f"{index_dir} has index format {raw.get('format_version')!r}; this version reads "
             f"format {FORMAT_VERSION}. Rebuild it with `{fix}`."
         )
     try:
-        _check_shape(manifest)
+        return Manifest.from_json(raw)
     except ValueError as exc:
         raise IndexCorruptError(
             f"{path} is corrupt ({exc}). Rebuild the index with `{fix}`."
         ) from None
-    return manifest
 
 
-def verify_checksums(
-    index_dir: Path, manifest: dict[str, Any], corpus_dir: Path | None = None
-) -> None:
+def verify_checksums(index_dir: Path, manifest: Manifest, corpus_dir: Path | None = None) -> None:
     """Raise `IndexCorruptError` unless every file matches the manifest's checksum."""
     fix = _rebuild_command(corpus_dir, index_dir)
-    expected: dict[str, str] = manifest["files"]
+    expected = manifest.files
     present = {p.relative_to(index_dir).as_posix() for p in _files(index_dir)}
     for name, checksum in sorted(expected.items()):
         path = index_dir / name
@@ -603,16 +575,17 @@ def verify_checksums(
 
 
 def staleness(
-    manifest: dict[str, Any], corpus_dir: Path, settings: Settings, model_id: str
+    manifest: Manifest, corpus_dir: Path | None, settings: Settings, model_id: str
 ) -> str | None:
-    """Why the index does not fit this corpus, settings and model, or None if it does."""
-    if manifest.get("model") != model_id:
-        return f"it was built with model {manifest.get('model')!r}, not {model_id!r}"
-    if manifest.get("settings") != settings.build_fields():
+    """Why the index does not fit this corpus, settings and model, or None if it does
+    (`corpus_dir` None: the corpus is not checked)."""
+    if manifest.model != model_id:
+        return f"it was built with model {manifest.model!r}, not {model_id!r}"
+    if manifest.settings != settings.build_fields():
         return (
-            f"it was built with settings {manifest.get('settings')}, not {settings.build_fields()}"
+            f"it was built with settings {dict(manifest.settings)}, not {settings.build_fields()}"
         )
-    if manifest.get("corpus_hash") != corpus_hash(corpus_dir):
+    if corpus_dir is not None and manifest.corpus_hash != corpus_hash(corpus_dir):
         return f"the corpus in {corpus_dir} changed since it was built"
     return None
 
@@ -645,7 +618,7 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
         lexical = LexicalIndex.load(index_dir / BM25_DIR)
         vocabulary = (
             Vocabulary.load(index_dir / VOCABULARY_DIR)
-            if manifest.get("vocabulary") == VOCABULARY_DIR
+            if manifest.vocabulary == VOCABULARY_DIR
             else None
         )
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
@@ -660,12 +633,12 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
                 f"passage {p.id} no longer matches {p.source}. "
                 f"Rebuild the index with `{_rebuild_command(corpus_dir, index_dir)}`."
             )
-    counts = manifest.get("counts", {})
+    counts = manifest.counts
     if (
         dense.size != len(loaded)
         or counts.get("passages") != len(loaded)
         or len(sentence_vectors) != counts.get("sentences")
-        or dense.dimension != manifest.get("dimension")
+        or dense.dimension != manifest.dimension
     ):
         raise IndexCorruptError(
             f"{index_dir}: the files disagree on the number of passages or the dimension. "
@@ -673,7 +646,7 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
         )
     offsets = np.cumsum([0] + [len(p.sentences) for p in loaded])
     # Checksummed like every file above, so only an encoder the manifest lists is used.
-    encoder_dir = index_dir / ENCODER_DIR if manifest.get("encoder") == ENCODER_DIR else None
+    encoder_dir = index_dir / ENCODER_DIR if manifest.encoder == ENCODER_DIR else None
     return Index(
         manifest=manifest,
         documents=documents,

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +82,7 @@ def main() -> int:
     index_s = time.perf_counter() - started  # everything but the embedding
     if manifest.get("encoder"):  # the same query encoder as the Qdrant side, if it has one
         shutil.copytree(side / ENCODER_DIR, out / ENCODER_DIR)
-        built.pop("files")
-        write_manifest(out, {**built, "encoder": ENCODER_DIR})
+        write_manifest(out, replace(built, encoder=ENCODER_DIR))
     done = subprocess.run(
         [
             sys.executable,
