@@ -1,4 +1,5 @@
-"""The answer model: `Answer` and its `Quote`s, and `compose`, which builds one from a status.
+"""The answer model: `Answer` and its `Quote`s, and `make_answer`, which builds one from a
+status, quotes and the fixed templates.
 
 Nothing here is generated from the question or the corpus: the text of an answer comes from
 the fixed templates and verbatim quotes of render.py, the one module that renders answers.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from .choices import QUOTING, STATUSES, Status
 from .question import small_talk_kind
 from .render import LABELS, TEMPLATES, answer_markdown, citation, escape_markdown, render_text
 
@@ -20,16 +22,12 @@ __all__ = [
     "Answer",
     "Quote",
     "Span",
-    "compose",
+    "Status",
+    "make_answer",
     "read_with",
     "escape_markdown",
     "render_text",
 ]
-
-STATUSES = ("answered", "related", "not_found", "chitchat", "invalid", "not_english")
-#: Statuses whose answer shows quotes: `related` shows the closest passages under its own
-#: sentence ("The source does not answer this directly. ...").
-QUOTING = ("answered", "related")
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class Answer:
     """What `Assistant.ask` returns; `to_dict()` is the `--json` and `/ask` contract."""
 
     question: str
-    status: str
+    status: Status  # a plain string is taken too, and made a Status
     answer: str  # markdown, as a chat shows it
     passages: tuple[Quote, ...] = ()
     message: str = ""  # for `invalid`: what is wrong with the question
@@ -84,11 +82,13 @@ class Answer:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        object.__setattr__(self, "status", Status(self.status))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types only (lists, not tuples): what `json.dumps` writes is what it is."""
         out = asdict(self)
         out.pop("timings")
+        out["status"] = self.status.value
         out["passages"] = list(out["passages"])
         for quote, p in zip(self.passages, out["passages"]):
             p["flags"] = list(quote.flags)
@@ -97,13 +97,13 @@ class Answer:
         return out
 
 
-def compose(
-    question: str, status: str, quotes: tuple[Quote, ...] = (), message: str = ""
+def make_answer(
+    question: str, status: Status, quotes: tuple[Quote, ...] = (), message: str = ""
 ) -> Answer:
     """An answer with this status: its markdown from the templates and quotes only."""
-    if status not in (*QUOTING, "invalid"):
+    if status not in (*QUOTING, Status.INVALID):
         quotes = ()
-    kind = small_talk_kind(question) if status == "chitchat" else "hello"
+    kind = small_talk_kind(question) if status == Status.CHITCHAT else "hello"
     text = answer_markdown(status, quotes, message, kind)
     return Answer(question=question, status=status, answer=text, passages=quotes, message=message)
 

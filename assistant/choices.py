@@ -1,15 +1,33 @@
-"""The fixed choices, defined once: retrieval modes and dense index kinds.
+"""The fixed choices, defined once: answer statuses, retrieval modes and dense index kinds.
 
 They are `StrEnum`s, so a member equals its string (`Mode.RERANK == "rerank"`) and JSON, click
 and the manifest see the same plain strings as before.
 
->>> Mode("dense") is Mode.DENSE, str(IndexKind.HNSW_SQ8)
-(True, 'hnsw_sq8')
+>>> Mode("dense") is Mode.DENSE, str(IndexKind.HNSW_SQ8), Status.NOT_FOUND == "not_found"
+(True, 'hnsw_sq8', True)
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What an answer is (`Answer.status`, the `status` of `--json` and `/ask`)."""
+
+    ANSWERED = "answered"  # quotes that answer the question
+    RELATED = "related"  # the closest passages, under a sentence saying they do not answer it
+    NOT_FOUND = "not_found"  # nothing in the source is near the question
+    CHITCHAT = "chitchat"  # small talk, not a question about the source
+    INVALID = "invalid"  # unusable input; `message` says what is wrong
+    NOT_ENGLISH = "not_english"  # a question in another language
+
+
+#: The statuses' strings, as the JSON contract and README list them.
+STATUSES = tuple(status.value for status in Status)
+#: Statuses whose answer shows quotes: `related` shows the closest passages under its own
+#: sentence ("The source does not answer this directly. ...").
+QUOTING = (Status.ANSWERED, Status.RELATED)
 
 
 class Mode(StrEnum):

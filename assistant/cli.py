@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from .choices import DEFAULT_MODE, INDEX_KINDS, MODES, IndexKind
+from .choices import DEFAULT_MODE, INDEX_KINDS, MODES, IndexKind, Status
 from .errors import VerbatimError
 
 log = logging.getLogger(__name__)
@@ -287,7 +287,7 @@ def ask(
       assistant ask --json -k 5 "What causes milia?"
       assistant ask --json < questions.txt > answers.jsonl
     """
-    from .answer import compose
+    from .answer import make_answer
     from .engine import Assistant
     from .render import render_text
 
@@ -309,7 +309,7 @@ def ask(
     first = True
     for q in _questions(question):
         if isinstance(q, NotUtf8):
-            answer = compose("", "invalid", message=str(q))
+            answer = make_answer("", Status.INVALID, message=str(q))
         else:
             try:
                 answer = assistant.ask(q, mode=mode)

@@ -15,9 +15,9 @@ from typing import NamedTuple
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
-from .answer import Answer, Quote, Span, compose, read_with
+from .answer import Answer, Quote, Span, make_answer, read_with
 from .candidates import Store
-from .choices import DEFAULT_MODE, MODES, Mode
+from .choices import DEFAULT_MODE, MODES, Mode, Status
 from .conversation import followup_rule, history_problem, joined, previous_question
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
@@ -56,20 +56,20 @@ class Decision(NamedTuple):
     """What `Assistant.decide` makes of a question's hits."""
 
     shown: tuple[Hit, ...]  # the hits to quote, best first
-    status: str  # answered | related | not_found
+    status: Status  # answered | related | not_found
     focus_relevance: float | None  # best focus cosine over the candidates (None: no focus)
 
 
-def refusal_status(relevance: float | None, focus: float | None, settings: Settings) -> str:
+def refusal_status(relevance: float | None, focus: float | None, settings: Settings) -> Status:
     """`not_found`, `related` or `answered` for the best relevance and focus relevance of a
     question's hits, by the settings' (calibrated) thresholds: the refusal rule, which
     `Assistant.decide` applies and evaluation reuses on recorded scores."""
     limits = settings.thresholds()
     if relevance is None or relevance < limits.relevance:
-        return "not_found"
+        return Status.NOT_FOUND
     if focus is not None and focus < limits.focus:
-        return "related"
-    return "answered"
+        return Status.RELATED
+    return Status.ANSWERED
 
 
 def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path]:
@@ -100,9 +100,9 @@ def check_may_replace(
 ) -> None:
     """index_guard's rules, given the corpus and index asked for (--corpus/--index or
     VERBATIM_CORPUS/VERBATIM_INDEX, as the CLI and the app read them; None: not named)."""
-    from .index_guard import check_may_replace as check
+    from .index_guard import check_may_replace
 
-    check(
+    check_may_replace(
         corpus_dir,
         index_dir,
         default_corpus=default_folder("corpus"),
@@ -324,11 +324,11 @@ class Assistant:
         for i, c in enumerate(checked):
             problem = c.problem or history_problem(histories[i])
             if problem:
-                answers[i] = compose(c.text, "invalid", message=problem)
+                answers[i] = make_answer(c.text, Status.INVALID, message=problem)
             elif is_chitchat(c.text):
-                answers[i] = compose(c.text, "chitchat")
+                answers[i] = make_answer(c.text, Status.CHITCHAT)
             elif (language := self.foreign_language(c.text)) is not None:
-                answers[i] = replace(compose(c.text, "not_english"), language=language)
+                answers[i] = replace(make_answer(c.text, Status.NOT_ENGLISH), language=language)
             else:
                 previous = self.previous_question(c.text, histories[i] or ())
                 alone = len(texts)
@@ -347,7 +347,7 @@ class Assistant:
             found = self._retrieve(texts, focus, k, mode)
             for i, (alone, joined_at, previous) in readings.items():
                 answer = found[alone]
-                if joined_at is not None and found[joined_at].status == "answered":
+                if joined_at is not None and found[joined_at].status == Status.ANSWERED:
                     answer = read_with(
                         replace(found[joined_at], question=checked[i].text), previous
                     )
@@ -357,7 +357,7 @@ class Assistant:
     def _retrieve(
         self, texts: list[str], focus: list[str | None], k: int, mode: Mode
     ) -> list[Answer]:
-        """Retrieve and compose an answer for each text (questions, or follow-ups joined with
+        """Retrieve and make an answer for each text (questions, or follow-ups joined with
         the previous question), embedding texts and focus texts in one batch."""
         queries = [self.query_text(t) for t in texts]  # what ranking sees (typos, "?")
         extra = [f for f in focus if f is not None]
@@ -442,7 +442,7 @@ class Assistant:
         shown = tuple(h for h in top if h.relevance >= self.settings.thresholds().relevance)
         relevance = max((h.relevance for h in top), default=None)
         status = refusal_status(relevance, focus, self.settings)
-        return Decision(shown if status != "not_found" else (), status, focus)
+        return Decision(shown if status != Status.NOT_FOUND else (), status, focus)
 
     def speller(self) -> Speller | None:
         """Typo correction towards known words (spelling.py); None when the index has no word
@@ -557,7 +557,7 @@ class Assistant:
                     flags=p.flags,
                 )
             )
-        answer = compose(question, status if quotes else "not_found", tuple(quotes))
+        answer = make_answer(question, status if quotes else Status.NOT_FOUND, tuple(quotes))
         timings = {"embed_ms": embed_ms, "search_ms": (time.perf_counter() - started) * 1000}
         return replace(
             answer,

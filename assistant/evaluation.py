@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .answer import Answer
+from .choices import Status
 from .engine import Assistant, refusal_status
 from .errors import VerbatimError
 from .settings import Settings
@@ -143,7 +144,7 @@ def _result(
         "split": split,
         "answerable": answerable,
         "mode": mode,
-        "status": answer.status,
+        "status": answer.status.value,
         "relevance": answer.relevance,
         "focus_relevance": answer.focus_relevance,
         "gold": gold,
@@ -224,9 +225,11 @@ def _answered_metrics(answerable: Sequence[dict[str, Any]]) -> dict[str, float]:
         )
     # Not answered: `not_found` or `related` (the source "does not answer this directly").
     out["false_not_found"] = round(
-        float(np.mean([r["status"] != "answered" for r in answerable])), 4
+        float(np.mean([r["status"] != Status.ANSWERED for r in answerable])), 4
     )
-    out["false_related"] = round(float(np.mean([r["status"] == "related" for r in answerable])), 4)
+    out["false_related"] = round(
+        float(np.mean([r["status"] == Status.RELATED for r in answerable])), 4
+    )
     out["answerable"] = len(answerable)
     return out
 
@@ -270,15 +273,15 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
             group = [r for r in unanswerable if r["kind"] == kind]
             if group:
                 out[f"{kind}_not_found"] = round(
-                    float(np.mean([r["status"] == "not_found" for r in group])), 4
+                    float(np.mean([r["status"] == Status.NOT_FOUND for r in group])), 4
                 )
                 out[f"{kind}_related"] = round(
-                    float(np.mean([r["status"] == "related" for r in group])), 4
+                    float(np.mean([r["status"] == Status.RELATED for r in group])), 4
                 )
                 out[f"{kind}_not_answered"] = round(
-                    float(np.mean([r["status"] != "answered" for r in group])), 4
+                    float(np.mean([r["status"] != Status.ANSWERED for r in group])), 4
                 )
-        abstained = [r for r in results if r["status"] != "answered"]
+        abstained = [r for r in results if r["status"] != Status.ANSWERED]
         true_abstain = [r for r in abstained if not r["answerable"]]
         precision = len(true_abstain) / len(abstained) if abstained else 0.0
         recall = len(true_abstain) / len(unanswerable)
@@ -647,7 +650,7 @@ def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Sett
     thresholds = settings.with_calibration(None)
     for results in per_mode.values():
         for r in results:
-            r["status"] = refusal_status(r["relevance"], r["focus_relevance"], thresholds)
+            r["status"] = refusal_status(r["relevance"], r["focus_relevance"], thresholds).value
     summary = {
         "dataset": str(folder),
         "split": split,

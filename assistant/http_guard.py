@@ -212,14 +212,14 @@ class HttpGuard:
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             await _reply(send, 413, self._too_large())
             return
-        check = self._checker(method, path)
+        body_problem = self._checker(method, path)
         try:
-            body = await _read_body(receive, self.max_body) if check else None
+            body = await _read_body(receive, self.max_body) if body_problem else None
         except _TooLarge:
             await _reply(send, 413, self._too_large())
             return
-        if check is not None and body is not None:
-            problem = check(body)
+        if body_problem is not None and body is not None:
+            problem = body_problem(body)
             if problem is not None:
                 status, message = problem
                 await _reply(send, status, message)

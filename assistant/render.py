@@ -21,6 +21,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .choices import QUOTING, Status
+
 if TYPE_CHECKING:
     from .answer import Answer, Quote
 
@@ -130,19 +132,19 @@ def _quote_markdown(quote: Quote) -> str:
 
 
 def answer_markdown(
-    status: str, quotes: tuple[Quote, ...] = (), message: str = "", small_talk: str = "hello"
+    status: Status, quotes: tuple[Quote, ...] = (), message: str = "", small_talk: str = "hello"
 ) -> str:
     """The markdown `answer` of an answer with this status (templates and quotes only)."""
-    if status in ("answered", "related"):
+    if status in QUOTING:
         parts = [
-            TEMPLATES["intro" if status == "answered" else "related"],
+            TEMPLATES["intro" if status == Status.ANSWERED else "related"],
             *(_quote_markdown(q) for q in quotes),
             f"*{TEMPLATES['disclaimer']}*",
         ]
         return "\n\n".join(parts)
-    if status == "invalid":
+    if status == Status.INVALID:
         return f"{TEMPLATES['invalid']} {escape_markdown(message)}"
-    if status == "chitchat":
+    if status == Status.CHITCHAT:
         return TEMPLATES[SMALL_TALK[small_talk]]
     return TEMPLATES[status]
 
@@ -154,7 +156,7 @@ def answer_markdown(
 
 def _intro(answer: Answer) -> str:
     """The sentence before an answer's quotes: the engine's own for its status."""
-    if answer.status == "answered":
+    if answer.status == Status.ANSWERED:
         return TEMPLATES["intro"]
     return answer.answer.split("\n\n", 1)[0]
 
@@ -171,7 +173,7 @@ def answer_text(
     copying. `disclaimer` replaces the fixed one (a corpus's own, from its metadata).
     """
     if not answer.passages:
-        if answer.status == "invalid":
+        if answer.status == Status.INVALID:
             return f"{TEMPLATES['invalid']} {answer.message}"
         return answer.answer
     out = []

@@ -1,7 +1,15 @@
 import html
 import re
 
-from assistant.answer import LABELS, TEMPLATES, Quote, Span, compose, escape_markdown, render_text
+from assistant.answer import (
+    LABELS,
+    TEMPLATES,
+    Quote,
+    Span,
+    escape_markdown,
+    make_answer,
+    render_text,
+)
 
 
 def _quote(text: str, flags=()) -> Quote:
@@ -35,7 +43,7 @@ def test_escaped_text_round_trips():
 
 def test_answer_is_templates_and_quotes_only():
     text = "Milia are <b>small</b> cysts."
-    answer = compose("q?", "answered", (_quote(text),))
+    answer = make_answer("q?", "answered", (_quote(text),))
     assert answer.status == "answered"
     plain = _unescape(answer.answer.replace("**", ""))
     assert TEMPLATES["intro"] in plain and TEMPLATES["disclaimer"] in plain
@@ -44,7 +52,7 @@ def test_answer_is_templates_and_quotes_only():
 
 
 def test_promotional_label_is_fixed_text():
-    answer = compose("q?", "answered", (_quote("Buy the cream.", flags=("promotional",)),))
+    answer = make_answer("q?", "answered", (_quote("Buy the cream.", flags=("promotional",)),))
     assert _unescape(answer.answer).count(LABELS["promotional"]) == 1
     d = answer.to_dict()
     assert d["passages"][0]["flags"] == ["promotional"]
@@ -52,7 +60,7 @@ def test_promotional_label_is_fixed_text():
 
 
 def test_not_found_shows_no_passage():
-    answer = compose("q?", "not_found", (_quote("anything"),))
+    answer = make_answer("q?", "not_found", (_quote("anything"),))
     assert answer.passages == ()
     assert answer.answer == TEMPLATES["not_found"]
 
@@ -60,13 +68,13 @@ def test_not_found_shows_no_passage():
 def test_render_text_marks_best_sentence():
     q = _quote("One. Two.")
     q = Quote(**{**q.__dict__, "highlight": Span(15, 19)})
-    out = render_text(compose("q", "answered", (q,)))
+    out = render_text(make_answer("q", "answered", (q,)))
     assert ">>Two.<<" in out and "d.txt, characters 10–19" in out
 
 
 def test_small_talk_gets_a_fitting_fixed_reply():
     replies = {
-        q: compose(q, "chitchat").answer
+        q: make_answer(q, "chitchat").answer
         for q in (
             "thanks!",
             "Thank you so much",
@@ -81,3 +89,13 @@ def test_small_talk_gets_a_fitting_fixed_reply():
     assert replies["ok"] == TEMPLATES["chitchat_ok"]
     assert replies["bye"] == replies["ok thank you, bye"] == TEMPLATES["chitchat_bye"]
     assert replies["hi"] == replies["who are you?"] == TEMPLATES["chitchat"]
+
+
+def test_status_is_one_enum_and_json_gets_plain_strings():
+    from assistant.answer import STATUSES, Status
+
+    assert tuple(s.value for s in Status) == STATUSES
+    answer = make_answer("q?", "not_found")
+    assert answer.status is Status.NOT_FOUND
+    status = answer.to_dict()["status"]
+    assert type(status) is str and status == "not_found"

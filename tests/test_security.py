@@ -297,9 +297,9 @@ def unexplained(answer: dict) -> str:
 
 
 def test_the_checker_catches_a_sentence_of_its_own():
-    from assistant.answer import compose
+    from assistant.answer import make_answer
 
-    answer = compose("q", "not_found").to_dict()
+    answer = make_answer("q", "not_found").to_dict()
     assert unexplained(answer) == ""
     answer["answer"] += "\n\nYou should see a doctor about this"
     assert unexplained(answer) == "Youshouldseeadoctoraboutthis"

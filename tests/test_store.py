@@ -208,3 +208,16 @@ def test_calibration_is_stored_with_its_index_and_not_applied_to_another(
     assert mine["abstention"]["calibrated_on"] == "mine.jsonl (split dev)"
     text = run_cli("info", "--index", str(other)).stdout
     assert "never calibrated" in text and str(DEFAULT_THRESHOLD) in text
+
+
+def test_manifest_record_writes_the_json_it_read():
+    from paths import INDEX
+
+    from assistant.manifest import Manifest
+
+    raw = json.loads((INDEX / MANIFEST).read_text(encoding="utf-8"))
+    manifest = Manifest.from_json(raw)
+    assert list(manifest.to_json().items()) == list(raw.items())  # same keys, same order
+    assert manifest.counts["passages"] == manifest["counts"]["passages"] > 0
+    with pytest.raises(ValueError, match="'dimension' must be a int"):
+        Manifest.from_json({**raw, "dimension": "384"})

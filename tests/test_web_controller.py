@@ -230,12 +230,12 @@ def test_copy_text_is_plain_with_full_citations(control):
 
 
 def test_source_panel_says_why_nothing_is_marked_after_not_found(control):
-    from assistant.answer import compose
+    from assistant.answer import make_answer
     from assistant.web.controller import Asked, Turn
 
     _, session = answered(control, "How hot is the oven?")
     asked = Asked(2, "Who painted the Mona Lisa?")
-    nothing = Turn(asked, asked.text, False, compose(asked.text, "not_found"))
+    nothing = Turn(asked, asked.text, False, make_answer(asked.text, "not_found"))
     session = Session((*session.turns, nothing))
     panel = control.latest_source(session)
     assert "found nothing" in panel and "vb-cited" not in panel

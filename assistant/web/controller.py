@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..answer import Answer, compose
+from ..answer import Answer, make_answer
+from ..choices import Status
 from ..conversation import MAX_HISTORY
-from ..question import validate_question as check
+from ..question import validate_question
 from ..render import chat_markdown, display_text, escape_markdown, keep_indent
 from ..web_safety import MAX_TURNS, VoteLimiter, log_failure
 from .feedback import FeedbackLog, feedback_record
@@ -279,10 +280,10 @@ class ChatController:
         """The `/ask` endpoint: `Answer.to_dict()`, bad input as status "invalid"."""
         k, problem = parse_passages(passages, self.default_k)
         if problem:
-            checked = check(question, self.max_chars)
+            checked = validate_question(question, self.max_chars)
             if checked.problem:  # the question's own problem comes first
                 return self.assistant.ask(question, top_k=self.default_k).to_dict()
-            return compose(checked.text, "invalid", message=problem).to_dict()
+            return make_answer(checked.text, Status.INVALID, message=problem).to_dict()
         return self.assistant.ask(question, history=history, top_k=k).to_dict()
 
     # ---- the chat --------------------------------------------------------------------------
@@ -305,9 +306,9 @@ class ChatController:
     ) -> tuple[str, bool, Answer]:
         """(question as checked, whether the previous question was used, the answer)."""
         k, problem = parse_passages(passages, self.default_k, UI_MAX_PASSAGES)
-        text = check(message, self.max_chars).text
+        text = validate_question(message, self.max_chars).text
         if problem:
-            return text, False, compose(text, "invalid", message=problem)
+            return text, False, make_answer(text, Status.INVALID, message=problem)
         # The engine decides whether this is a follow-up (conversation.py).
         history = [t.question for t in session.turns][-MAX_HISTORY:]
         answer = self.assistant.ask(message, history=history, top_k=k)
@@ -322,7 +323,7 @@ class ChatController:
                 turn = Turn(asked, question, followup, answer)
             except Exception as exc:
                 log_failure(log, "chat", exc)
-                turn = Turn(asked, check(asked.text, self.max_chars).text, False, None)
+                turn = Turn(asked, validate_question(asked.text, self.max_chars).text, False, None)
             session = Session((*session.turns, turn)[-MAX_TURNS:])
         return session
 

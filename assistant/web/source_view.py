@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..choices import Status
 from ..render import LABELS, display_text
 
 if TYPE_CHECKING:
@@ -20,10 +21,10 @@ if TYPE_CHECKING:
 SOURCE_WINDOW_CHARS = 200_000
 
 #: What the panel says when the last message got no quote, by status.
-NO_QUOTE = {
-    "not_found": "The last question found nothing in the source, so nothing is marked here.",
-    "chitchat": "The last message was not a question about the source, so nothing is marked.",
-    "invalid": "The last message could not be used, so nothing is marked here.",
+NO_QUOTE: dict[str, str] = {
+    Status.NOT_FOUND: "The last question found nothing in the source, so nothing is marked here.",
+    Status.CHITCHAT: "The last message was not a question about the source, so nothing is marked.",
+    Status.INVALID: "The last message could not be used, so nothing is marked here.",
 }
 NO_QUOTE_DEFAULT = "The last answer has no quote, so nothing is marked here."
 
