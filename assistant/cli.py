@@ -11,15 +11,22 @@ import json
 import logging
 import sys
 import traceback
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .choices import DEFAULT_MODE, INDEX_KINDS, MODES, IndexKind, Status
 from .errors import VerbatimError
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .manifest import Manifest
+
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str, code: int) -> None:
@@ -67,6 +74,45 @@ qdrant_option = click.option(
     envvar="VERBATIM_QDRANT",
     help="Qdrant location of an index built with --store qdrant: a URL (http://host:6333) or a "
     "local folder. [env: VERBATIM_QDRANT; default: the location recorded at build time]",
+)
+
+
+def _stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying `decorators` as if stacked in this order (top first)."""
+
+    def apply(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+#: Where an index is and how it is read: --corpus, --index, --model, --qdrant, --qdrant-api-key
+#: (ask, chat, eval).
+index_options = _stacked(
+    corpus_option, index_option, model_option, qdrant_option, qdrant_key_option
+)
+#: -k, --mode and --no-rebuild, then the index options (ask, chat).
+answer_options = _stacked(
+    click.option(
+        "-k",
+        "--top-k",
+        type=int,
+        envvar="VERBATIM_TOP_K",
+        help="Passages to show (1-20, default 3).",
+    ),
+    click.option(
+        "--mode",
+        type=click.Choice(MODES),
+        default=DEFAULT_MODE.value,
+        show_default=True,
+        help="Retrieval mode.",
+    ),
+    click.option(
+        "--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index."
+    ),
+    index_options,
 )
 
 
@@ -155,27 +201,16 @@ def build(
       assistant build --index-kind ivf_sq8      # a large corpus, less memory
       assistant build --store qdrant --qdrant http://localhost:6333 --index index-qdrant
     """
-    from .corpus import load_corpus
     from .dense import IndexPlan
     from .embedding import load_embedder
-    from .engine import check_may_replace, default_paths
-    from .store import build_index, check_writable
+    from .engine import default_paths
+    from .store import build_index
 
-    store = store or ("qdrant" if qdrant else "embedded")
-    if store == "qdrant" and not qdrant:
-        _fail("--store qdrant needs --qdrant URL_OR_FOLDER (or VERBATIM_QDRANT)", 2)
-    if store == "embedded" and (qdrant or shards or replicas):
-        _fail("--qdrant, --shards and --replicas are for --store qdrant", 2)
+    store = _build_store(store, qdrant, shards, replicas)
     try:
         settings = _settings(model=model)
         corpus_dir, index_dir = default_paths(corpus, index)
-        check_may_replace(corpus, index, corpus_dir, index_dir, automatic=False)
-        load_corpus(corpus_dir)  # fail on a bad corpus before spending seconds on the model
-        check_writable(index_dir)  # and on a folder that cannot be written
-        if store == "qdrant":
-            from .qdrant_store import _models
-
-            _models()  # fail on a missing qdrant-client before the model loads
+        _check_before_building(corpus, index, corpus_dir, index_dir, store)
         embedder = load_embedder(settings.model)
         if store == "qdrant":
             from .qdrant_store import build_qdrant
@@ -191,22 +226,55 @@ def build(
                 replicas=replicas,
                 api_key=qdrant_api_key,
             )
-            where = f"Qdrant collection {(manifest.qdrant or {}).get('collection')} at {qdrant} (alias {alias})"
         else:
-            manifest = build_index(
-                corpus_dir,
-                index_dir,
-                settings,
-                embedder,
-                progress=True,
-                plan=IndexPlan(index_kind),
-            )
-            where = f"{manifest.faiss_index} index"
+            plan = IndexPlan(index_kind)
+            manifest = build_index(corpus_dir, index_dir, settings, embedder, plan=plan)
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         return
+    click.echo(_built_line(index_dir, manifest))
+
+
+def _build_store(store: str | None, qdrant: str | None, shards: Any, replicas: Any) -> str:
+    """The store `build` writes to (qdrant when --qdrant is given); exit 2 on options that
+    do not go together."""
+    store = store or ("qdrant" if qdrant else "embedded")
+    if store == "qdrant" and not qdrant:
+        _fail("--store qdrant needs --qdrant URL_OR_FOLDER (or VERBATIM_QDRANT)", 2)
+    if store == "embedded" and (qdrant or shards or replicas):
+        _fail("--qdrant, --shards and --replicas are for --store qdrant", 2)
+    return store
+
+
+def _check_before_building(
+    corpus: str | None, index: str | None, corpus_dir: Path, index_dir: Path, store: str
+) -> None:
+    """Fail before seconds of model loading: an index folder that may not be replaced, a bad
+    corpus, a folder that cannot be written, a missing qdrant-client."""
+    from .corpus import load_corpus
+    from .engine import check_may_replace
+    from .store import check_writable
+
+    check_may_replace(corpus, index, corpus_dir, index_dir, automatic=False)
+    load_corpus(corpus_dir)
+    check_writable(index_dir)
+    if store == "qdrant":
+        from .qdrant_store import _models
+
+        _models()
+
+
+def _built_line(index_dir: Path, manifest: Manifest) -> str:
+    """What `build` prints when it is done."""
+    if manifest.qdrant is not None:
+        where = (
+            f"Qdrant collection {manifest.qdrant['collection']} at "
+            f"{manifest.qdrant['location']} (alias {manifest.qdrant['alias']})"
+        )
+    else:
+        where = f"{manifest.faiss_index} index"
     counts = manifest.counts
-    click.echo(
+    return (
         f"Built {index_dir}: {counts['documents']} documents, {counts['passages']} passages, "
         f"{counts['sentences']} sentences, model {manifest.model} "
         f"(dimension {manifest.dimension}), {where}, "
@@ -246,24 +314,7 @@ def _questions(question: str | None) -> Iterator[str]:
 @cli.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question, one per line.")
-@click.option(
-    "-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3)."
-)
-@click.option(
-    "--mode",
-    type=click.Choice(MODES),
-    default=DEFAULT_MODE.value,
-    show_default=True,
-    help="Retrieval mode.",
-)
-@click.option(
-    "--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index."
-)
-@corpus_option
-@index_option
-@model_option
-@qdrant_option
-@qdrant_key_option
+@answer_options
 def ask(
     question: str | None,
     as_json: bool,
@@ -337,20 +388,7 @@ CHAT_BANNER = (
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per answer, one per line.")
-@click.option(
-    "-k", "--top-k", type=int, envvar="VERBATIM_TOP_K", help="Passages to show (1-20, default 3)."
-)
-@click.option(
-    "--mode", type=click.Choice(MODES), default="rerank", show_default=True, help="Retrieval mode."
-)
-@click.option(
-    "--no-rebuild", is_flag=True, help="Fail instead of rebuilding a missing or stale index."
-)
-@corpus_option
-@index_option
-@model_option
-@qdrant_option
-@qdrant_key_option
+@answer_options
 def chat(
     as_json: bool,
     top_k: int | None,
@@ -480,11 +518,7 @@ def _chat_lines(interactive: bool) -> Iterator[str]:
 )
 @click.option("--min-hit1", type=float, help="Exit 6 if hit@1 of the last mode is below this.")
 @click.option("--no-rebuild", is_flag=True, help="Fail instead of rebuilding a stale index.")
-@corpus_option
-@index_option
-@model_option
-@qdrant_option
-@qdrant_key_option
+@index_options
 def eval_command(
     dataset: str,
     modes: str,

@@ -57,6 +57,7 @@ from .store import (
     FORMAT_VERSION,
     MANIFEST,
     VOCABULARY_DIR,
+    Prepared,
     _swap_in,
     prepare,
     read_manifest,
@@ -225,13 +226,10 @@ def build_qdrant(
 
     Returns the manifest written to `index_dir`.
     """
-    models = _models()
+    _models()  # a missing qdrant-client fails before minutes of embedding
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     built = prepare(corpus_dir, settings, embedder, progress=progress)
     lexical = LexicalIndex.build(built.texts)
-    stems, df, bm25 = _bm25_rows(lexical)
-    payloads = [asdict(p) for p in built.passages]
-    offsets = np.cumsum([0] + [len(p.sentences) for p in built.passages])
     # Sorts by build time (microseconds, UTC), unique per process.
     build_id = f"{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}-{os.getpid()}"
     collection = f"{alias}-{build_id}"
@@ -240,85 +238,20 @@ def build_qdrant(
     tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
     client = client_for(location, api_key=api_key)
     try:
-        (tmp / TERMS).write_text(
-            json.dumps({"num_docs": len(payloads), "stems": stems, "df": df.tolist()}) + "\n",
-            encoding="utf-8",
-        )
-        digests = np.frombuffer(b"".join(passage_digest(p) for p in payloads), np.uint8)
-        np.save(tmp / DIGESTS, digests.reshape(len(payloads), 16), allow_pickle=False)
-        query_side = write_query_side(embedder, built.texts, tmp, settings)
-        manifest = write_manifest(
+        terms = _write_terms(tmp, lexical, len(built.passages))
+        manifest = _write_local_side(
             tmp,
-            Manifest(
-                format_version=FORMAT_VERSION,
-                store=STORE,
-                build_id=build_id,
-                created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                settings=settings.build_fields(),
-                model=embedder.model_id,
-                dimension=embedder.dimension,
-                qdrant={"location": location, "alias": alias, "collection": collection},
-                **query_side,
-                counts=built.counts(),
-                corpus_hash=built.corpus_hash,
-                documents=tuple(built.document_list()),
-            ),
+            built,
+            embedder,
+            settings,
+            build_id=build_id,
+            qdrant={"location": location, "alias": alias, "collection": collection},
         )
         fingerprint = _fingerprint(manifest)
-        client.create_collection(
-            collection,
-            vectors_config={
-                PASSAGE_VECTOR: models.VectorParams(
-                    size=embedder.dimension, distance=models.Distance.DOT
-                ),
-                SENTENCE_VECTORS: models.VectorParams(
-                    size=embedder.dimension,
-                    distance=models.Distance.DOT,
-                    multivector_config=models.MultiVectorConfig(
-                        comparator=models.MultiVectorComparator.MAX_SIM
-                    ),
-                    hnsw_config=models.HnswConfigDiff(m=0),  # read back, never searched
-                ),
-            },
-            sparse_vectors_config={BM25_VECTOR: models.SparseVectorParams()},
-            shard_number=shards,
-            replication_factor=replicas,
-            metadata={METADATA_KEY: {"fingerprint": fingerprint, "complete": False}},
-        )
+        _create_collection(client, collection, embedder.dimension, fingerprint, shards, replicas)
         log.info("writing collection %s at %s", collection, location)
-        with tqdm(
-            total=len(payloads), desc="Uploading", unit="passage", disable=not progress
-        ) as bar:
-            for start in range(0, len(payloads), BATCH):
-                points = []
-                for row in range(start, min(start + BATCH, len(payloads))):
-                    terms = bm25.indices[bm25.indptr[row] : bm25.indptr[row + 1]]
-                    values = bm25.data[bm25.indptr[row] : bm25.indptr[row + 1]]
-                    sentences = built.sentence_vectors[offsets[row] : offsets[row + 1]]
-                    points.append(
-                        models.PointStruct(
-                            id=row,
-                            vector={
-                                PASSAGE_VECTOR: built.passage_vectors[row].tolist(),
-                                SENTENCE_VECTORS: sentences.tolist(),
-                                BM25_VECTOR: models.SparseVector(
-                                    indices=terms.tolist(), values=values.tolist()
-                                ),
-                            },
-                            payload=payloads[row],
-                        )
-                    )
-                client.upsert(collection, points=points, wait=True)
-                bar.update(len(points))
-        written = client.count(collection, exact=True).count
-        if written != len(payloads):
-            raise IndexCorruptError(
-                f"Qdrant holds {written} of {len(payloads)} points in {collection}; "
-                "the build stopped. Run it again."
-            )
-        client.update_collection(
-            collection, metadata={METADATA_KEY: {"fingerprint": fingerprint, "complete": True}}
-        )
+        _upload(client, collection, built, terms, progress)
+        _mark_complete(client, collection, fingerprint, len(built.passages))
         os.chmod(tmp, 0o755)
         previous = _alias_target(client, alias)
         _switch_alias(client, alias, collection)  # the atomic switch: replicas see old or new
@@ -337,10 +270,128 @@ def build_qdrant(
         "built %s (collection %s): %d passages in %.1fs",
         index_dir,
         collection,
-        len(payloads),
+        len(built.passages),
         manifest.build_seconds,
     )
     return manifest
+
+
+def _write_terms(folder: Path, lexical: LexicalIndex, passages: int) -> Any:
+    """The BM25 stem table (stems and document frequencies) into `folder`; returns the passage
+    x term matrix of bm25s' scores, each row a passage's sparse vector."""
+    stems, df, bm25 = _bm25_rows(lexical)
+    (folder / TERMS).write_text(
+        json.dumps({"num_docs": passages, "stems": stems, "df": df.tolist()}) + "\n",
+        encoding="utf-8",
+    )
+    return bm25
+
+
+def _write_local_side(
+    folder: Path,
+    built: Prepared,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    build_id: str,
+    qdrant: dict[str, str],
+) -> Manifest:
+    """The index folder's files besides the stem table: every passage's digest, the query
+    encoder, the vocabulary, and the manifest (written last, with their checksums)."""
+    payloads = [asdict(p) for p in built.passages]
+    digests = np.frombuffer(b"".join(passage_digest(p) for p in payloads), np.uint8)
+    np.save(folder / DIGESTS, digests.reshape(len(payloads), 16), allow_pickle=False)
+    query_side = write_query_side(embedder, built.texts, folder, settings)
+    return write_manifest(
+        folder,
+        Manifest(
+            format_version=FORMAT_VERSION,
+            store=STORE,
+            build_id=build_id,
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            settings=settings.build_fields(),
+            model=embedder.model_id,
+            dimension=embedder.dimension,
+            qdrant=qdrant,
+            **query_side,
+            counts=built.counts(),
+            corpus_hash=built.corpus_hash,
+            documents=tuple(built.document_list()),
+        ),
+    )
+
+
+def _create_collection(
+    client: Any,
+    collection: str,
+    dimension: int,
+    fingerprint: dict[str, Any],
+    shards: int | None,
+    replicas: int | None,
+) -> None:
+    """An empty collection marked unfinished: passage vector, sentence multivector, BM25."""
+    models = _models()
+    client.create_collection(
+        collection,
+        vectors_config={
+            PASSAGE_VECTOR: models.VectorParams(size=dimension, distance=models.Distance.DOT),
+            SENTENCE_VECTORS: models.VectorParams(
+                size=dimension,
+                distance=models.Distance.DOT,
+                multivector_config=models.MultiVectorConfig(
+                    comparator=models.MultiVectorComparator.MAX_SIM
+                ),
+                hnsw_config=models.HnswConfigDiff(m=0),  # read back, never searched
+            ),
+        },
+        sparse_vectors_config={BM25_VECTOR: models.SparseVectorParams()},
+        shard_number=shards,
+        replication_factor=replicas,
+        metadata={METADATA_KEY: {"fingerprint": fingerprint, "complete": False}},
+    )
+
+
+def _upload(client: Any, collection: str, built: Prepared, bm25: Any, progress: bool) -> None:
+    """Every passage as a point (id = its row): its vectors, BM25 terms and the passage."""
+    # Passage i's sentences are rows offsets[i]:offsets[i + 1] of the sentence vectors.
+    offsets = np.cumsum([0] + [len(p.sentences) for p in built.passages])
+    with tqdm(
+        total=len(built.passages), desc="Uploading", unit="passage", disable=not progress
+    ) as bar:
+        for start in range(0, len(built.passages), BATCH):
+            rows = range(start, min(start + BATCH, len(built.passages)))
+            points = [_point(row, built, bm25, offsets) for row in rows]
+            client.upsert(collection, points=points, wait=True)
+            bar.update(len(points))
+
+
+def _point(row: int, built: Prepared, bm25: Any, offsets: np.ndarray) -> Any:
+    models = _models()
+    terms = bm25.indices[bm25.indptr[row] : bm25.indptr[row + 1]]
+    values = bm25.data[bm25.indptr[row] : bm25.indptr[row + 1]]
+    sentences = built.sentence_vectors[offsets[row] : offsets[row + 1]]
+    return models.PointStruct(
+        id=row,
+        vector={
+            PASSAGE_VECTOR: built.passage_vectors[row].tolist(),
+            SENTENCE_VECTORS: sentences.tolist(),
+            BM25_VECTOR: models.SparseVector(indices=terms.tolist(), values=values.tolist()),
+        },
+        payload=asdict(built.passages[row]),
+    )
+
+
+def _mark_complete(client: Any, collection: str, fingerprint: dict[str, Any], points: int) -> None:
+    """Mark the collection complete once it holds every point (loading refuses it before)."""
+    written = client.count(collection, exact=True).count
+    if written != points:
+        raise IndexCorruptError(
+            f"Qdrant holds {written} of {points} points in {collection}; "
+            "the build stopped. Run it again."
+        )
+    client.update_collection(
+        collection, metadata={METADATA_KEY: {"fingerprint": fingerprint, "complete": True}}
+    )
 
 
 def _alias_target(client: Any, alias: str) -> str | None:
@@ -417,27 +468,7 @@ def load_qdrant(
     index_dir = Path(index_dir)
     if corpus_dir is not None and not Path(corpus_dir).is_dir():
         corpus_dir = None  # the source is not on this machine: checksums only
-    try:
-        manifest = read_manifest(index_dir, corpus_dir)
-    except IndexMissingError:
-        raise IndexMissingError(
-            f"{index_dir}: no index here. Build one with "
-            f"`{_build_command(corpus_dir, index_dir, location or 'URL')}`."
-        ) from None
-    recorded = manifest.qdrant or {}
-    location = location or recorded.get("location")
-    fix = _build_command(corpus_dir, index_dir, location or "URL")
-    if manifest.store != STORE or not location:
-        raise IndexCorruptError(
-            f"{index_dir} is not a Qdrant index folder. Rebuild it with `{fix}`."
-        )
-    verify_checksums(index_dir, manifest, corpus_dir)
-    reason = staleness(manifest, corpus_dir, settings, model_id)
-    if reason:
-        raise IndexStaleError(
-            f"the index in {index_dir} is stale: {reason}. Rebuild it with `{fix}`."
-        )
-
+    manifest, location, fix = _verified_folder(index_dir, corpus_dir, settings, model_id, location)
     client = client_for(location, create=False, api_key=api_key)
     collection = _choose_collection(client, manifest, location, fix)
     try:
@@ -456,12 +487,11 @@ def load_qdrant(
     documents = (
         {d.source: d for d in load_corpus(Path(corpus_dir))} if corpus_dir is not None else {}
     )
-    encoder = manifest.encoder
     return QdrantIndex(
         manifest=manifest,
         documents=documents,
         vocabulary=vocabulary,
-        encoder_dir=index_dir / encoder if encoder else None,
+        encoder_dir=index_dir / manifest.encoder if manifest.encoder else None,
         client=client,
         collection=collection,
         location=location,
@@ -471,6 +501,37 @@ def load_qdrant(
         digests=digests,
         titles=manifest.titles,
     )
+
+
+def _verified_folder(
+    index_dir: Path,
+    corpus_dir: Path | None,
+    settings: Settings,
+    model_id: str,
+    location: str | None,
+) -> tuple[Manifest, str, str]:
+    """The index folder's manifest once its checksums pass and it fits the corpus, settings
+    and model; the Qdrant location to use; the build command that fixes what is wrong."""
+    try:
+        manifest = read_manifest(index_dir, corpus_dir)
+    except IndexMissingError:
+        raise IndexMissingError(
+            f"{index_dir}: no index here. Build one with "
+            f"`{_build_command(corpus_dir, index_dir, location or 'URL')}`."
+        ) from None
+    location = location or (manifest.qdrant or {}).get("location")
+    fix = _build_command(corpus_dir, index_dir, location or "URL")
+    if manifest.store != STORE or not location:
+        raise IndexCorruptError(
+            f"{index_dir} is not a Qdrant index folder. Rebuild it with `{fix}`."
+        )
+    verify_checksums(index_dir, manifest, corpus_dir)
+    reason = staleness(manifest, corpus_dir, settings, model_id)
+    if reason:
+        raise IndexStaleError(
+            f"the index in {index_dir} is stale: {reason}. Rebuild it with `{fix}`."
+        )
+    return manifest, location, fix
 
 
 def _choose_collection(client: Any, manifest: Manifest, location: str, fix: str) -> str:

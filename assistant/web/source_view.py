@@ -35,6 +35,10 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+#: A marked stretch of the source: start, end, and "focus" or "other:<quote number>".
+MarkedSpan = tuple[int, int, str]
+
+
 def render_source(
     documents: Mapping[str, Document],
     source: str | None = None,
@@ -63,57 +67,100 @@ def render_source(
         f'<div class="vb-source-title">Source: “{_esc(doc.title)}” '
         f'<span class="vb-file">({_esc(source)})</span></div>'
     ]
-    spans: list[tuple[int, int, str]] = []
     if focus is None:
-        if status is not None:
-            note = NO_QUOTE.get(status, NO_QUOTE_DEFAULT)
-            head.append(f'<div class="vb-source-cite vb-no-quote" role="status">{_esc(note)}</div>')
-        else:
-            head.append(
-                '<div class="vb-source-cite">This is the whole source. Ask a question, then '
-                "click <b>Show in source</b> under a quote to see the quote in its place here."
-                "</div>"
-            )
+        head.append(_no_quote_note(status))
+        spans: list[MarkedSpan] = []
         lo, hi = 0, min(len(text), SOURCE_WINDOW_CHARS)
     else:
-        n, start, end = focus.number, focus.start, focus.end
-        asked = question if len(question) <= 120 else question[:120] + "…"
-        head.append(
-            f'<div class="vb-source-cite"><b>Quote [{n}]</b>'
-            + (f" of the answer to “{_esc(display_text(asked))}”" if asked else "")
-            + f"<br>Section “{_esc(focus.section)}”, paragraph {focus.paragraph}, "
-            f"characters {start}–{end} of {_esc(source)}</div>"
-        )
-        if text[start:end] == focus.text:
-            head.append(
-                '<div class="vb-check">✓ The quote matches the source exactly, '
-                "character for character.</div>"
-            )
-        else:
-            head.append(
-                '<div class="vb-check vb-bad">✗ The quote does not match the source text at '
-                "these offsets. Please report this.</div>"
-            )
-        for flag in focus.flags:
-            head.append(f'<div class="vb-label">{_esc(LABELS[flag])}</div>')
-        head.append(
-            '<div class="vb-legend"><span class="vb-key-cited">quoted passage</span> · '
-            '<span class="vb-key-best">best-matching sentence</span>'
-            + (" · [n] the answer's other quotes (click to show)" if others else "")
-            + "</div>"
-        )
-        spans.append((start, end, "focus"))
-        for other in others:
-            s, e = other.start, other.end
-            if other.source == source and all(e <= s2 or s >= e2 for s2, e2, _ in spans):
-                spans.append((s, e, f"other:{other.number}"))
-        lo, hi = 0, len(text)
-        if len(text) > SOURCE_WINDOW_CHARS:
-            half = (SOURCE_WINDOW_CHARS - (end - start)) // 2
-            lo = max(0, start - max(half, 0))
-            hi = min(len(text), max(end, lo + SOURCE_WINDOW_CHARS))
-            spans = [sp for sp in spans if sp[0] >= lo and sp[1] <= hi]
+        head += _quote_head(focus, others, source, text, question)
+        spans, lo, hi = _marked_spans(focus, others, source, len(text))
+    body = _body(text, spans, lo, hi, focus, view, turn)
+    return (
+        f'<div class="vb-source" data-view="{view}">'
+        f'<div class="vb-source-head">{"".join(head)}</div>'
+        f'<div class="vb-source-body" role="document" tabindex="0" '
+        f'aria-label="Full text of the source">'
+        f"{body}</div></div>"
+    )
 
+
+def _no_quote_note(status: str | None) -> str:
+    """The panel's line when nothing is marked: why (by the last answer's status), or how to
+    get a quote shown here."""
+    if status is not None:
+        note = NO_QUOTE.get(status, NO_QUOTE_DEFAULT)
+        return f'<div class="vb-source-cite vb-no-quote" role="status">{_esc(note)}</div>'
+    return (
+        '<div class="vb-source-cite">This is the whole source. Ask a question, then '
+        "click <b>Show in source</b> under a quote to see the quote in its place here."
+        "</div>"
+    )
+
+
+def _quote_head(
+    focus: Quote, others: tuple[Quote, ...], source: str, text: str, question: str
+) -> list[str]:
+    """The quote's citation, whether it matches the source, its labels, and the legend."""
+    n, start, end = focus.number, focus.start, focus.end
+    asked = question if len(question) <= 120 else question[:120] + "…"
+    head = [
+        f'<div class="vb-source-cite"><b>Quote [{n}]</b>'
+        + (f" of the answer to “{_esc(display_text(asked))}”" if asked else "")
+        + f"<br>Section “{_esc(focus.section)}”, paragraph {focus.paragraph}, "
+        f"characters {start}–{end} of {_esc(source)}</div>"
+    ]
+    if text[start:end] == focus.text:
+        head.append(
+            '<div class="vb-check">✓ The quote matches the source exactly, '
+            "character for character.</div>"
+        )
+    else:
+        head.append(
+            '<div class="vb-check vb-bad">✗ The quote does not match the source text at '
+            "these offsets. Please report this.</div>"
+        )
+    for flag in focus.flags:
+        head.append(f'<div class="vb-label">{_esc(LABELS[flag])}</div>')
+    head.append(
+        '<div class="vb-legend"><span class="vb-key-cited">quoted passage</span> · '
+        '<span class="vb-key-best">best-matching sentence</span>'
+        + (" · [n] the answer's other quotes (click to show)" if others else "")
+        + "</div>"
+    )
+    return head
+
+
+def _marked_spans(
+    focus: Quote, others: tuple[Quote, ...], source: str, length: int
+) -> tuple[list[MarkedSpan], int, int]:
+    """The focused quote and the answer's other quotes in this document that do not overlap
+    it, and the window shown (lo, hi): all of a document up to SOURCE_WINDOW_CHARS, else that
+    many characters around the focused quote."""
+    start, end = focus.start, focus.end
+    spans: list[MarkedSpan] = [(start, end, "focus")]
+    for other in others:
+        s, e = other.start, other.end
+        if other.source == source and all(e <= s2 or s >= e2 for s2, e2, _ in spans):
+            spans.append((s, e, f"other:{other.number}"))
+    lo, hi = 0, length
+    if length > SOURCE_WINDOW_CHARS:
+        half = (SOURCE_WINDOW_CHARS - (end - start)) // 2
+        lo = max(0, start - max(half, 0))
+        hi = min(length, max(end, lo + SOURCE_WINDOW_CHARS))
+        spans = [sp for sp in spans if sp[0] >= lo and sp[1] <= hi]
+    return spans, lo, hi
+
+
+def _body(
+    text: str,
+    spans: list[MarkedSpan],
+    lo: int,
+    hi: int,
+    focus: Quote | None,
+    view: int,
+    turn: int | None,
+) -> str:
+    """text[lo:hi], escaped, with the spans marked and notes for what is cut off."""
     body: list[str] = []
     if lo > 0:
         body.append(
@@ -123,15 +170,7 @@ def render_source(
     for s, e, kind in sorted(spans):
         body.append(_esc(text[pos:s]))
         if kind == "focus" and focus is not None:
-            hs = min(max(focus.highlight.start, s), e)
-            he = min(max(focus.highlight.end, hs), e)
-            body.append(
-                f'<mark class="vb-cited" id="vb-cited-{view}" tabindex="-1" '
-                f'data-n="{focus.number}" data-start="{s}" data-end="{e}">'
-                f"{_esc(text[s:hs])}"
-                f'<mark class="vb-best" data-start="{hs}" data-end="{he}">{_esc(text[hs:he])}</mark>'
-                f"{_esc(text[he:e])}</mark>"
-            )
+            body.append(_focus_mark(text, s, e, focus, view))
         else:
             number = int(kind.split(":", 1)[1])
             body.append(
@@ -145,10 +184,17 @@ def render_source(
         body.append(
             f'<span class="vb-gap">\n[… {len(text) - hi:,} characters after this are not shown …]</span>'
         )
+    return "".join(body)
+
+
+def _focus_mark(text: str, s: int, e: int, focus: Quote, view: int) -> str:
+    """The focused quote text[s:e], its best sentence marked inside it."""
+    hs = min(max(focus.highlight.start, s), e)
+    he = min(max(focus.highlight.end, hs), e)
     return (
-        f'<div class="vb-source" data-view="{view}">'
-        f'<div class="vb-source-head">{"".join(head)}</div>'
-        f'<div class="vb-source-body" role="document" tabindex="0" '
-        f'aria-label="Full text of the source">'
-        f"{''.join(body)}</div></div>"
+        f'<mark class="vb-cited" id="vb-cited-{view}" tabindex="-1" '
+        f'data-n="{focus.number}" data-start="{s}" data-end="{e}">'
+        f"{_esc(text[s:hs])}"
+        f'<mark class="vb-best" data-start="{hs}" data-end="{he}">{_esc(text[hs:he])}</mark>'
+        f"{_esc(text[he:e])}</mark>"
     )
