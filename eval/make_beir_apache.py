@@ -21,11 +21,12 @@ import argparse
 import collections
 import glob
 import hashlib
-import json
 import re
 import sys
 import sysconfig
 from pathlib import Path
+
+from beir_files import collapse, paragraphs, write_beir
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -61,10 +62,6 @@ def site_packages_dirs() -> list[Path]:
             seen.add(r)
             out.append(r)
     return out
-
-
-def collapse(s: str) -> str:
-    return " ".join(s.split())
 
 
 def is_pristine(text: str) -> bool:
@@ -136,19 +133,6 @@ def find_license() -> Path:
 
 
 # --------------------------------------------------------------------------- splitting
-
-
-def paragraphs(lines: list[str]) -> list[str]:
-    paras, cur = [], []
-    for line in lines:
-        if line.strip():
-            cur.append(line)
-        elif cur:
-            paras.append(collapse(" ".join(cur)))
-            cur = []
-    if cur:
-        paras.append(collapse(" ".join(cur)))
-    return paras
 
 
 def slug(s: str) -> str:
@@ -372,28 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     name, version = dist_name_version(src)
     docs = split_license(text)
 
-    doc_ids = [d["_id"] for d in docs]
-    assert len(set(doc_ids)) == len(doc_ids), "duplicate doc ids"
-    q_ids = [q for q, _, _ in QUERIES]
-    assert len(set(q_ids)) == len(q_ids), "duplicate query ids"
-    for q, _, rel in QUERIES:
-        assert rel and all(r in doc_ids for r in rel), f"bad qrels for {q}: {rel}"
-
     out: Path = args.out
-    (out / "qrels").mkdir(parents=True, exist_ok=True)
-    with open(out / "corpus.jsonl", "w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(json.dumps(d, ensure_ascii=False) + "\n")
-    with open(out / "queries.jsonl", "w", encoding="utf-8") as f:
-        for q, t, _ in QUERIES:
-            f.write(json.dumps({"_id": q, "text": t}, ensure_ascii=False) + "\n")
-    n_qrels = 0
-    with open(out / "qrels" / "test.tsv", "w", encoding="utf-8") as f:
-        f.write("query-id\tcorpus-id\tscore\n")
-        for q, _, rel in QUERIES:
-            for r in rel:
-                f.write(f"{q}\t{r}\t1\n")
-                n_qrels += 1
+    n_qrels = write_beir(out, docs, QUERIES)
 
     try:
         shown = src.relative_to(src.parents[[p.name for p in src.parents].index("site-packages")])

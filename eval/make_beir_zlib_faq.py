@@ -29,11 +29,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from beir_files import collapse, paragraphs, write_beir
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "beir-zlib-faq"
@@ -133,23 +134,6 @@ QUERIES: list[tuple[str, str, str, list[str]]] = [
 ]
 
 
-def collapse(s: str) -> str:
-    return " ".join(s.split())
-
-
-def paragraphs(lines: list[str]) -> list[str]:
-    paras, cur = [], []
-    for line in lines:
-        if line.strip():
-            cur.append(line)
-        elif cur:
-            paras.append(collapse(" ".join(cur)))
-            cur = []
-    if cur:
-        paras.append(collapse(" ".join(cur)))
-    return paras
-
-
 def split_faq(text: str) -> list[dict]:
     """The introduction and the numbered entries, in order; stops on any surprise."""
     lines = text.replace("\r\n", "\n").split("\n")
@@ -218,28 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     docs = split_faq(text)
     version = package_version() if args.faq == DEFAULT_FAQ else "unpacked by hand"
 
-    doc_ids = [d["_id"] for d in docs]
-    q_ids = [q for q, _, _, _ in QUERIES]
-    assert len(set(q_ids)) == len(q_ids), "duplicate query ids"
-    for q, kind, _, rel in QUERIES:
+    for q, kind, _, _ in QUERIES:
         assert kind in ("direct", "lay"), f"bad kind for {q}: {kind}"
-        assert rel and all(r in doc_ids for r in rel), f"bad qrels for {q}: {rel}"
-
     out: Path = args.out
-    (out / "qrels").mkdir(parents=True, exist_ok=True)
-    with open(out / "corpus.jsonl", "w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(json.dumps(d, ensure_ascii=False) + "\n")
-    with open(out / "queries.jsonl", "w", encoding="utf-8") as f:
-        for q, _, t, _ in QUERIES:
-            f.write(json.dumps({"_id": q, "text": t}, ensure_ascii=False) + "\n")
-    n_qrels = 0
-    with open(out / "qrels" / "test.tsv", "w", encoding="utf-8") as f:
-        f.write("query-id\tcorpus-id\tscore\n")
-        for q, _, _, rel in QUERIES:
-            for r in rel:
-                f.write(f"{q}\t{r}\t1\n")
-                n_qrels += 1
+    n_qrels = write_beir(out, docs, [(q, t, rel) for q, _, t, rel in QUERIES])
 
     n_lay = sum(kind == "lay" for _, kind, _, _ in QUERIES)
     n_two = sum(len(rel) > 1 for _, _, _, rel in QUERIES)
