@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,48 @@ def _peak_mb() -> float:
     return 0.0
 
 
+def disk_mb(folder: Path) -> float:
+    """Megabytes (1e6) the files under `folder` take on disk: allocated blocks, not apparent
+    sizes (Qdrant preallocates sparse files)."""
+    return round(sum(f.stat().st_blocks * 512 for f in folder.rglob("*") if f.is_file()) / 1e6, 1)
+
+
+def _renice_threads(pid: int, floor: int) -> None:
+    """Put every thread of `pid` whose nice is below `floor` back to `floor`."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # the process ended
+        return
+    for tid in tids:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, int(tid)) < floor:
+                os.setpriority(os.PRIO_PROCESS, int(tid), floor)
+        except OSError:  # the thread ended
+            pass
+
+
+def run_child(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run a benchmark child, keeping all its threads at least as nice as this process.
+
+    Qdrant sets its HNSW build threads to nice 9. Run as root under `nice -n 19`, that raises
+    them from 19 to 9, above other people's work on a shared machine; so while the child runs,
+    any thread of it below this process's nice is put back, twice a second. (From outside: the
+    child's own Python threads cannot run while a Qdrant call holds the GIL.) Run without nice,
+    Qdrant's own 9 stays.
+    """
+    floor = os.getpriority(os.PRIO_PROCESS, 0)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True, cwd=cwd)
+        while child.poll() is None:
+            if floor > 0:
+                _renice_threads(child.pid, floor)
+            time.sleep(0.5)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(command, child.returncode, out.read(), err.read())
+    return done
+
+
 # Child processes -----------------------------------------------------------------------------
 
 
@@ -64,6 +107,8 @@ def build(backend: str, vectors_file: str, path: str) -> dict:
     vectors = np.load(vectors_file, mmap_mode="r")
     n, dim = vectors.shape
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     if backend == "edge":
         import qdrant_edge as qe
 
@@ -104,12 +149,12 @@ def build(backend: str, vectors_file: str, path: str) -> dict:
         index = DenseIndex.build(np.asarray(vectors, dtype=np.float32))
         index.save(Path(path) / "passages.faiss")
         extra = {"kind": index.kind}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "build_s": round(time.perf_counter() - started, 2),
+        "build_cpu_s": round(usage.ru_utime + usage.ru_stime - cpu_before, 1),
         "build_peak_rss_mb": round(_peak_mb()),
-        "disk_mb": round(
-            sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20
-        ),
+        "disk_mb": disk_mb(Path(path)),
         **extra,
     }
 
@@ -197,6 +242,7 @@ def main() -> None:
     out: dict = {
         "machine": {"nproc": os.cpu_count(), "platform": platform.platform()},
         "load_average_start": list(os.getloadavg()),
+        "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "vectors": n,
         "dimension": int(vectors.shape[1]),
         "synthetic": True,
@@ -212,21 +258,18 @@ def main() -> None:
             path = Path(tmp) / backend
             path.mkdir()
             me = [sys.executable, "-m", "benchmarks.qdrant_scale", "--child"]
-            built = subprocess.run(  # from the checkout, so `benchmarks` imports
-                [*me, "build", backend, str(Path(tmp) / "vectors.npy"), str(path)],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=ROOT,
+            # From the checkout, so `benchmarks` imports.
+            built = run_child(
+                [*me, "build", backend, str(Path(tmp) / "vectors.npy"), str(path)], ROOT
             )
-            asked = subprocess.run(
-                [*me, "query", backend, str(Path(tmp) / "queries.npy"), str(path)],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=ROOT,
+            asked = run_child(
+                [*me, "query", backend, str(Path(tmp) / "queries.npy"), str(path)], ROOT
             )
+            for done in (built, asked):
+                if done.returncode:
+                    sys.exit(f"{done.args[4]} {backend} failed:\n{done.stderr}")
             row = {"backend": backend, **json.loads(built.stdout.splitlines()[-1])}
+            row["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
             result = json.loads(asked.stdout.splitlines()[-1])
             found = result.pop("found")
             row.update(result)
