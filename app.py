@@ -2,8 +2,10 @@
 
 Also the entry point of the Hugging Face Space. The model and the committed index are loaded
 once, here, at import (`import app` gives `app.demo`); nothing is downloaded, built or written.
-GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose the address; VERBATIM_CORPUS / VERBATIM_INDEX and
-the VERBATIM_* switches (settings.SWITCHES) are read here; see docs/app.md for the rest.
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose the address; VERBATIM_CORPUS / VERBATIM_INDEX, the
+VERBATIM_* switches (settings.SWITCHES), VERBATIM_FEEDBACK_LOG, and VERBATIM_PUBLIC_URL /
+SPACE_HOST / VERBATIM_ALLOWED_HOSTS (http_guard.PublicAddress) are read here, once; see
+docs/app.md for the rest.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from assistant import Assistant, VerbatimError  # noqa: E402
+from assistant.http_guard import PublicAddress  # noqa: E402
 from assistant.settings import from_environment  # noqa: E402
-from assistant.web import build_demo  # noqa: E402
+from assistant.web import FEEDBACK_ENV, FeedbackLog, build_demo  # noqa: E402
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -34,7 +37,11 @@ try:
         qdrant_api_key=os.environ.get("QDRANT_API_KEY"),
     )
     assistant.ask("warm up")  # the first call initialises torch; do it before the first user
-    demo = build_demo(assistant)  # reads the page's words (corpus/corpus.meta.json)
+    demo = build_demo(  # reads the page's words (corpus/corpus.meta.json)
+        assistant,
+        feedback=FeedbackLog(os.environ.get(FEEDBACK_ENV)),
+        address=PublicAddress.from_environment(os.environ),
+    )
 except VerbatimError as exc:
     if __name__ == "__main__":
         sys.exit(f"verbatim: {exc}")

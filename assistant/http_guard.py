@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +40,8 @@ MAX_BODY_BYTES = 32 * 1024
 PUBLIC_URL_ENV = "VERBATIM_PUBLIC_URL"
 #: Extra Host names accepted (comma-separated), e.g. a LAN name when serving on 0.0.0.0.
 ALLOWED_HOSTS_ENV = "VERBATIM_ALLOWED_HOSTS"
+#: Set by Hugging Face Spaces to the Space's host name.
+SPACE_HOST_ENV = "SPACE_HOST"
 
 API_PREFIX = "/gradio_api"
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -121,26 +122,39 @@ def endpoints_of(blocks: Any) -> tuple[dict[int, Endpoint], dict[str, int]]:
     return by_index, by_name
 
 
-def public_origin() -> str | None:
-    """The configured public origin (scheme://host[:port]), if any."""
-    url = os.environ.get(PUBLIC_URL_ENV, "").strip()
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            return f"{parts.scheme}://{parts.netloc}".lower()
-    space = os.environ.get("SPACE_HOST", "").strip()
-    if space:
-        return f"https://{space}".lower()
-    return None
+@dataclass(frozen=True)
+class PublicAddress:
+    """How the app is reached from outside; the default is 127.0.0.1/localhost only. The edge
+    (app.py) reads it from the environment once: `from_environment(os.environ)`."""
 
+    url: str = ""  # VERBATIM_PUBLIC_URL: the app's public URL
+    space_host: str = ""  # SPACE_HOST: on a Hugging Face Space, its host name
+    allowed_hosts: tuple[str, ...] = ()  # VERBATIM_ALLOWED_HOSTS: extra Host names
 
-def public_root() -> str | None:
-    """The page's root URL when one is configured (then Gradio uses it as is)."""
-    url = os.environ.get(PUBLIC_URL_ENV, "").strip().rstrip("/")
-    if url and urlsplit(url).scheme in ("http", "https"):
-        return url
-    origin = public_origin()
-    return origin
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> PublicAddress:
+        return cls(
+            url=environ.get(PUBLIC_URL_ENV, "").strip(),
+            space_host=environ.get(SPACE_HOST_ENV, "").strip(),
+            allowed_hosts=tuple(environ.get(ALLOWED_HOSTS_ENV, "").split(",")),
+        )
+
+    def origin(self) -> str | None:
+        """The configured public origin (scheme://host[:port]), if any."""
+        if self.url:
+            parts = urlsplit(self.url)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                return f"{parts.scheme}://{parts.netloc}".lower()
+        if self.space_host:
+            return f"https://{self.space_host}".lower()
+        return None
+
+    def root(self) -> str | None:
+        """The page's root URL when one is configured (then Gradio uses it as is)."""
+        url = self.url.rstrip("/")
+        if url and urlsplit(url).scheme in ("http", "https"):
+            return url
+        return self.origin()
 
 
 class HttpGuard:
@@ -450,25 +464,27 @@ def _check_fields(payload: dict[str, Any]) -> tuple[int, str] | None:
     return None
 
 
-def guard_lifespan(blocks: Any) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+def guard_lifespan(
+    blocks: Any, address: PublicAddress | None = None
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
     """A FastAPI lifespan that puts `HttpGuard` around the app's whole middleware stack.
 
     Uvicorn runs the lifespan before it accepts a connection, and by then Starlette has built
     the stack (Gradio's CORS and compression included), so the guard is the outermost layer of
     every HTTP request. Pass it as `launch(app_kwargs={"lifespan": guard_lifespan(demo)})`.
     """
+    address = address or PublicAddress()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         stack = app.middleware_stack or app.build_middleware_stack()
         if not isinstance(stack, HttpGuard):
-            space = bool(os.environ.get("SPACE_HOST", "").strip())
             app.middleware_stack = HttpGuard(
                 stack,
                 endpoints_of(blocks),
-                extra_hosts=os.environ.get(ALLOWED_HOSTS_ENV, "").split(","),
-                origin=public_origin(),
-                framed_by=SPACE_ANCESTORS if space else None,
+                extra_hosts=address.allowed_hosts,
+                origin=address.origin(),
+                framed_by=SPACE_ANCESTORS if address.space_host else None,
             )
         yield
 

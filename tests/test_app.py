@@ -38,10 +38,19 @@ def source_text(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(real_assistant):
+def feedback_log():
+    """Where the app's thumbs go (app.py gives it $VERBATIM_FEEDBACK_LOG); off until a test
+    names a file."""
+    from assistant.web import FeedbackLog
+
+    return FeedbackLog()
+
+
+@pytest.fixture(scope="module")
+def demo(real_assistant, feedback_log):
     from assistant.web import build_demo
 
-    app = build_demo(real_assistant)
+    app = build_demo(real_assistant, feedback=feedback_log)
     app.launch(
         prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True
     )
@@ -319,9 +328,9 @@ def like(demo, url: str, session_hash: str, message_index: int, liked: object) -
     raise AssertionError("the like event never completed")
 
 
-def test_like_appends_one_json_line(demo, url, client, tmp_path, monkeypatch):
+def test_like_appends_one_json_line(demo, url, client, tmp_path, monkeypatch, feedback_log):
     log_file = tmp_path / "feedback.jsonl"
-    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", str(log_file))
+    monkeypatch.setattr(feedback_log, "path", str(log_file))
     history, _ = client.predict(ON_TOPIC, 2, api_name="/chat")
     done = like(demo, url, client.session_hash, message_index=1, liked=True)
     assert done["success"] is True
@@ -340,16 +349,20 @@ def test_like_appends_one_json_line(demo, url, client, tmp_path, monkeypatch):
     assert json.loads(log_file.read_text(encoding="utf-8").splitlines()[1])["vote"] == "down"
 
 
-def test_no_feedback_is_stored_when_the_variable_is_unset(demo, url, client, tmp_path, monkeypatch):
-    monkeypatch.delenv("VERBATIM_FEEDBACK_LOG", raising=False)
+def test_no_feedback_is_stored_when_the_variable_is_unset(
+    demo, url, client, tmp_path, monkeypatch, feedback_log
+):
+    monkeypatch.setattr(feedback_log, "path", None)
     monkeypatch.chdir(tmp_path)
     client.predict(ON_TOPIC, 1, api_name="/chat")
     assert like(demo, url, client.session_hash, 1, True)["success"] is True
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failed_feedback_write_never_breaks_the_chat(demo, url, client, monkeypatch, caplog):
-    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", "/dev/full")
+def test_failed_feedback_write_never_breaks_the_chat(
+    demo, url, client, monkeypatch, caplog, feedback_log
+):
+    monkeypatch.setattr(feedback_log, "path", "/dev/full")
     caplog.set_level(logging.WARNING, logger="assistant.web")
     client.predict(ON_TOPIC, 1, api_name="/chat")
     for vote in (True, False, True):
@@ -465,9 +478,8 @@ def test_source_panel_shows_a_window_of_a_huge_document():
 def test_feedback_to_a_folder_fails_quietly_and_logs_once(tmp_path, monkeypatch, caplog):
     from assistant.web import FeedbackLog
 
-    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", str(tmp_path))
     caplog.set_level(logging.WARNING, logger="assistant.web")
-    log = FeedbackLog()
+    log = FeedbackLog(tmp_path)
     assert log.write({"vote": "up"}) is False
     assert log.write({"vote": "down"}) is False
     assert len([r for r in caplog.records if str(tmp_path) in r.getMessage()]) == 1

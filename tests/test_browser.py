@@ -85,10 +85,10 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def serve(assistant):
+def serve(assistant, feedback=None):
     from assistant.web import build_demo
 
-    demo = build_demo(assistant)
+    demo = build_demo(assistant, feedback=feedback)
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     return demo, port
@@ -103,8 +103,17 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def app(real_assistant):
-    demo, port = serve(real_assistant)
+def feedback_log():
+    """Where the app's thumbs go (app.py gives it $VERBATIM_FEEDBACK_LOG); off until a test
+    names a file."""
+    from assistant.web import FeedbackLog
+
+    return FeedbackLog()
+
+
+@pytest.fixture(scope="module")
+def app(real_assistant, feedback_log):
+    demo, port = serve(real_assistant, feedback_log)
     yield port
     demo.close()
 
@@ -140,9 +149,11 @@ IN_VIEW = """() => {
 }"""
 
 
-def test_answer_citation_and_source_view(browser, app, real_assistant, tmp_path, monkeypatch):
+def test_answer_citation_and_source_view(
+    browser, app, real_assistant, tmp_path, monkeypatch, feedback_log
+):
     feedback = tmp_path / "feedback.jsonl"
-    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", str(feedback))
+    monkeypatch.setattr(feedback_log, "path", str(feedback))
     expected = real_assistant.ask(QUESTION).to_dict()
     assert expected["status"] == "answered" and len(expected["passages"]) >= 2
     first, second = expected["passages"][0], expected["passages"][1]

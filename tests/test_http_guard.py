@@ -420,3 +420,17 @@ def test_the_page_loads_and_answers_under_its_csp(app):
             browser.close()
     violations = [m for m in console if "Content Security Policy" in m]
     assert violations == []
+
+
+def test_public_address_comes_from_the_environment_app_py_passes():
+    from assistant.http_guard import PublicAddress
+
+    assert PublicAddress.from_environment({}).origin() is None
+    assert PublicAddress.from_environment({}).root() is None
+    own = PublicAddress.from_environment({"VERBATIM_PUBLIC_URL": " https://Chat.example.org/app/ "})
+    assert own.origin() == "https://chat.example.org"
+    assert own.root() == "https://Chat.example.org/app"
+    space = PublicAddress.from_environment({"SPACE_HOST": "me-verbatim.hf.space"})
+    assert space.origin() == space.root() == "https://me-verbatim.hf.space"
+    hosts = PublicAddress.from_environment({"VERBATIM_ALLOWED_HOSTS": "box.lan, other"})
+    assert hosts.allowed_hosts == ("box.lan", " other") and hosts.origin() is None

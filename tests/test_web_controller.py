@@ -243,10 +243,10 @@ def test_source_panel_says_why_nothing_is_marked_after_not_found(control):
 
 def test_feedback_says_whether_it_is_stored(control, tmp_path, monkeypatch):
     _, session = answered(control, "How hot is the oven?")
-    monkeypatch.delenv("VERBATIM_FEEDBACK_LOG", raising=False)
+    monkeypatch.setattr(control.feedback, "path", None)
     assert "not stored" in control.like(session, 1, True)
     log = tmp_path / "feedback.jsonl"
-    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", str(log))
+    monkeypatch.setattr(control.feedback, "path", str(log))
     assert "is stored" in control.like(session, 1, True)
     assert json.loads(log.read_text(encoding="utf-8"))["question"] == "How hot is the oven?"
     assert "not stored" not in control.like(session, 0, True)  # a question: nothing to store
@@ -274,7 +274,7 @@ def test_only_votes_are_stored_and_not_too_many(control, tmp_path, monkeypatch):
 
     _, session = answered(control, "How hot is the oven?")
     log = tmp_path / "feedback.jsonl"
-    monkeypatch.setenv("VERBATIM_FEEDBACK_LOG", str(log))
+    monkeypatch.setattr(control.feedback, "path", str(log))
     for liked in ("x" * 40, {"a": 1}, 7):
         control.like(session, 1, liked, "s1")
     assert not log.exists()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..web_safety import vote_of
@@ -16,28 +16,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Environment variable naming the feedback file (JSON lines). Unset: no feedback is stored.
+#: Environment variable naming the feedback file (JSON lines), read by app.py. Unset: no
+#: feedback is stored.
 FEEDBACK_ENV = "VERBATIM_FEEDBACK_LOG"
 
 
 class FeedbackLog:
-    """Appends feedback as JSON lines to the file named by $VERBATIM_FEEDBACK_LOG, if set.
+    """Appends feedback as JSON lines to the file `path`, if one is given (app.py gives
+    $VERBATIM_FEEDBACK_LOG).
 
     Off by default (health questions are private). A failed write never raises: it is logged
     once per file and the chat goes on.
     """
 
-    def __init__(self, env: str = FEEDBACK_ENV) -> None:
-        self.env = env
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = path
         self._lock = threading.Lock()
         self._failed: set[str] = set()
 
     def enabled(self) -> bool:
-        """Whether a feedback file is configured (read now: the variable may change)."""
-        return bool(os.environ.get(self.env, "").strip())
+        """Whether a feedback file is configured."""
+        return bool(str(self.path or "").strip())
 
     def write(self, record: dict[str, Any]) -> bool:
-        path = os.environ.get(self.env, "").strip()
+        path = str(self.path or "").strip()
         if not path:
             return False
         try:
@@ -70,7 +72,7 @@ def feedback_record(turn: Turn, liked: object) -> dict[str, Any] | None:
         "vote": vote,
         "question": turn.question,
         "followup": turn.followup,
-        "status": answer.status,
+        "status": answer.status.value,
         "passages": [
             {"number": p.number, "source": p.source, "start": p.start, "end": p.end}
             for p in answer.passages

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from ..http_guard import PublicAddress, guard_lifespan
 from ..web_safety import log_failure
 from .controller import ERROR_TEXT, UI_MAX_PASSAGES, ChatController, Outbox, Session
 from .feedback import FeedbackLog
@@ -75,20 +76,21 @@ class VerbatimBlocks(gr.Blocks):
         "head": f'<script src="gradio_api/file={JS_FILE}" defer></script>',
     }
 
+    #: How the app is reached from outside (build_demo sets it; app.py reads the environment).
+    address = PublicAddress()
+
     def launch(self, **kwargs: Any) -> Any:  # type: ignore[override]
         for key, value in self.launch_defaults.items():
             kwargs.setdefault(key, value)
         # The front door (assistant/http_guard.py): body limit, no uploads, request shapes,
         # hosts, origins and security headers, around everything Gradio serves.
-        from ..http_guard import guard_lifespan, public_root
-
         kwargs["app_kwargs"] = {
-            "lifespan": guard_lifespan(self),
+            "lifespan": guard_lifespan(self, self.address),
             **(kwargs.get("app_kwargs") or {}),
         }
         kwargs.setdefault("num_workers", 0)  # static-file workers would bypass the guard
-        if public_root():
-            kwargs.setdefault("root_path", public_root())
+        if self.address.root():
+            kwargs.setdefault("root_path", self.address.root())
         return super().launch(**kwargs)
 
     def validate_inputs(self, block_fn: Any, inputs: list[Any]) -> None:
@@ -136,15 +138,23 @@ def counter_html(limit: int) -> str:
     )
 
 
-def build_demo(assistant: Assistant, product: Product | None = None) -> VerbatimBlocks:
+def build_demo(
+    assistant: Assistant,
+    product: Product | None = None,
+    *,
+    feedback: FeedbackLog | None = None,
+    address: PublicAddress | None = None,
+) -> VerbatimBlocks:
     """The Gradio app for `assistant`. Load the assistant once and share it: it is read-only.
 
     `product` (the page's own words) defaults to the corpus's metadata file (product.py).
+    `feedback` is where thumbs up/down go (default: nowhere); `address` how the app is reached
+    from outside (default: 127.0.0.1/localhost only). app.py gives both from the environment.
     """
     if product is None:
         product = load_product(assistant.corpus_dir, assistant.index.documents)
     gr.set_static_paths([STATIC])
-    control = ChatController(assistant, product, FeedbackLog())
+    control = ChatController(assistant, product, feedback or FeedbackLog())
     documents = assistant.index.documents
     limit = assistant.settings.max_question_chars
 
@@ -373,4 +383,5 @@ def build_demo(assistant: Assistant, product: Product | None = None) -> Verbatim
         gr.api(ask, api_name="ask", **engine)
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    demo.address = address or PublicAddress()
     return demo
