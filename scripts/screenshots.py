@@ -14,17 +14,9 @@ import socket
 import sys
 from pathlib import Path
 
+from chromium import ARGS, CHROMIUM  # scripts/chromium.py (this script's folder)
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BOTS = "n => document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length >= n"
 QUESTION = "Can steroid creams make milia worse?"
 EXAMPLE = "Will a milia removal cream work?"
@@ -71,7 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img", help="folder")
     args = parser.parse_args()
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         print(f"screenshots: {CHROMIUM} is missing (apt-get install -y chromium)", file=sys.stderr)
         return 1
     from playwright.sync_api import sync_playwright
@@ -87,7 +79,7 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}/"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             shoot(browser, url, args.out / "app-desktop.png", phone=False, dark=False)
             shoot(browser, url, args.out / "app-dark.png", phone=False, dark=True)
             shoot(browser, url, args.out / "app-phone.png", phone=True, dark=False)

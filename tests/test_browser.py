@@ -14,23 +14,15 @@ from pathlib import Path
 import pytest
 from paths import ROOT
 
+from scripts.chromium import ARGS, CHROMIUM
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("needs Debian's Chromium at /usr/bin/chromium", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ARTIFACTS = ROOT / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 QUESTION = "Can steroid creams make milia worse?"
 
 PAYLOADS = (
