@@ -276,12 +276,12 @@ def build_qdrant(
     return manifest
 
 
-def _write_terms(folder: Path, lexical: LexicalIndex, passages: int) -> Any:
+def _write_terms(folder: Path, lexical: LexicalIndex, num_docs: int) -> Any:
     """The BM25 stem table (stems and document frequencies) into `folder`; returns the passage
     x term matrix of bm25s' scores, each row a passage's sparse vector."""
     stems, df, bm25 = _bm25_rows(lexical)
     (folder / TERMS).write_text(
-        json.dumps({"num_docs": passages, "stems": stems, "df": df.tolist()}) + "\n",
+        json.dumps({"num_docs": num_docs, "stems": stems, "df": df.tolist()}) + "\n",
         encoding="utf-8",
     )
     return bm25

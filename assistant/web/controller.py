@@ -275,10 +275,11 @@ class ChatController:
     # ---- /ask ------------------------------------------------------------------------------
 
     def ask(
-        self, question: object, passages: object = None, history: Sequence[object] | None = None
+        self, question: object, top_k: object = None, history: Sequence[object] | None = None
     ) -> dict[str, Any]:
-        """The `/ask` endpoint: `Answer.to_dict()`, bad input as status "invalid"."""
-        k, problem = parse_passages(passages, self.default_k)
+        """The `/ask` endpoint (its `passages`: how many to show): `Answer.to_dict()`, bad input
+        as status "invalid"."""
+        k, problem = parse_passages(top_k, self.default_k)
         if problem:
             checked = validate_question(question, self.max_chars)
             if checked.problem:  # the question's own problem comes first
@@ -301,11 +302,10 @@ class ChatController:
         """A message sent from the page: appended to the session's outbox, answered next."""
         return outbox.add(message)
 
-    def _answer(
-        self, message: object, passages: object, session: Session
-    ) -> tuple[str, bool, Answer]:
-        """(question as checked, whether the previous question was used, the answer)."""
-        k, problem = parse_passages(passages, self.default_k, UI_MAX_PASSAGES)
+    def _answer(self, message: object, top_k: object, session: Session) -> tuple[str, bool, Answer]:
+        """(question as checked, whether the previous question was used, the answer), with up
+        to `top_k` passages (the page's slider)."""
+        k, problem = parse_passages(top_k, self.default_k, UI_MAX_PASSAGES)
         text = validate_question(message, self.max_chars).text
         if problem:
             return text, False, make_answer(text, Status.INVALID, message=problem)
@@ -314,12 +314,12 @@ class ChatController:
         answer = self.assistant.ask(message, history=history, top_k=k)
         return text, answer.previous_question is not None, answer
 
-    def answer_pending(self, questions: object, session: object, passages: object) -> Session:
+    def answer_pending(self, questions: object, session: object, top_k: object) -> Session:
         """Every question sent and not answered yet, answered in order."""
         session, todo = pending(_sent(questions), _as(session, Session))
         for asked in todo:
             try:
-                question, followup, answer = self._answer(asked.text, passages, session)
+                question, followup, answer = self._answer(asked.text, top_k, session)
                 turn = Turn(asked, question, followup, answer)
             except Exception as exc:
                 log_failure(log, "chat", exc)
