@@ -552,7 +552,7 @@ def _choose_collection(client: Any, manifest: Manifest, location: str, fix: str)
             problems.append(f"collection {name} is unfinished")
         elif meta.get("fingerprint") != expected:
             problems.append(f"collection {name} was built from another corpus, model or settings")
-        elif info.points_count != expected["counts"]["passages"]:
+        elif info.points_count != manifest.counts["passages"]:
             problems.append(f"collection {name} holds {info.points_count} points")
         else:
             if name != target:

@@ -190,7 +190,7 @@ class Settings:
         if self.threshold is None or self.focus_threshold is None:
             raise SettingsError(
                 "the abstention thresholds are not resolved yet; use "
-                "settings.with_calibration(index.manifest.get('calibration')) first"
+                "settings.with_calibration(index.manifest.calibration) first"
             )
         return Thresholds(float(self.threshold), float(self.focus_threshold))
 
