@@ -134,16 +134,17 @@ def edge_store(shard_path: Path, work: Path, index: Path, corpus: Path) -> Any:
     from assistant.corpus import load_corpus
     from assistant.expansion import Vocabulary
     from assistant.qdrant_store import QdrantIndex
+    from assistant.store import read_manifest
 
-    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(index)
     terms = json.loads((work / "terms.json").read_text(encoding="utf-8"))
     shard = qe.EdgeShard.load(str(shard_path))
-    vocabulary = Vocabulary.load(index / "vocabulary") if manifest.get("vocabulary") else None
+    vocabulary = Vocabulary.load(index / "vocabulary") if manifest.vocabulary else None
     return QdrantIndex(
         manifest=manifest,
         documents={d.source: d for d in load_corpus(corpus)},
         vocabulary=vocabulary,
-        encoder_dir=index / "encoder" if manifest.get("encoder") else None,
+        encoder_dir=index / "encoder" if manifest.encoder else None,
         client=EdgeClient(shard),
         collection="edge",
         location=str(shard_path),
@@ -151,7 +152,7 @@ def edge_store(shard_path: Path, work: Path, index: Path, corpus: Path) -> Any:
         df=np.asarray(terms["df"], dtype=np.int64),
         stems=tuple(terms["stems"]),
         digests=np.load(work / "digests.npy", mmap_mode="r"),
-        titles={d["source"]: d["title"] for d in manifest.get("documents", [])},
+        titles=manifest.titles,
     )
 
 
