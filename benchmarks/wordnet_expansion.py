@@ -288,7 +288,10 @@ class WordNetAssistant(Assistant):
 
 
 def zlib_kinds() -> dict[str, str]:
-    """Query id -> kind ("lay" or "direct") of the zlib FAQ set, from the script that wrote it."""
+    """Query id -> kind ("lay" or "direct") of the zlib FAQ set, from the script that wrote it
+    (run as a script, it imports its neighbour eval/beir_files.py)."""
+    if str(ROOT / "eval") not in sys.path:
+        sys.path.append(str(ROOT / "eval"))
     spec = importlib.util.spec_from_file_location(
         "zlib_faq", ROOT / "eval" / "make_beir_zlib_faq.py"
     )
