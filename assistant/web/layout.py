@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,14 +157,22 @@ def build_demo(
         product = load_product(assistant.corpus_dir, assistant.index.documents)
     gr.set_static_paths([STATIC])
     control = ChatController(assistant, product, feedback or FeedbackLog())
-    documents = assistant.index.documents
-    limit = assistant.settings.max_question_chars
+    with VerbatimBlocks(title=product.app_title, analytics_enabled=False) as demo:
+        page = page_components(product, control, assistant)
+        wire_events(demo, page, Handlers(control))
+        gr.api(ask_endpoint(control, assistant.settings.top_k), api_name="ask", **ON_ENGINE)
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    demo.address = address or PublicAddress()
+    return demo
 
-    # ---- handlers: thin wrappers turning controller results into Gradio updates ---------------
 
-    def ask(
-        question: str, passages: int = assistant.settings.top_k, history: list[str] | None = None
-    ) -> dict:
+# ---- the /ask endpoint ---------------------------------------------------------------------
+
+
+def ask_endpoint(control: ChatController, default_k: int) -> Callable[..., dict]:
+    """The function behind `/ask`: its signature and docstring are the endpoint's API page."""
+
+    def ask(question: str, passages: int = default_k, history: list[str] | None = None) -> dict:
         """Answer one question by quoting the source verbatim.
 
         Returns the same JSON object as `assistant ask --json`: question, status (answered,
@@ -179,209 +189,279 @@ def build_demo(
             log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
 
-    def send_typed(message: object, outbox: Outbox):
-        problem = control.too_long(message)
-        if problem:  # not sent: it stays in the box, with the reason
-            return gr.skip(), problem
-        sent = control.send(message, outbox)
-        return control.messages(sent, outbox.answered()), ""
+    return ask
 
-    def send_example(example: object, outbox: Outbox):
-        return control.messages(control.send(example, outbox), outbox.answered())
 
-    def answer_step(outbox: Outbox, passages: object, redraw: bool):
-        before = outbox.answered()
-        new = outbox.record(control.answer_pending(outbox.snapshot(), before, passages))
-        if new == before and not redraw:
-            return gr.skip(), gr.skip(), gr.skip()
-        chat = control.messages(outbox.snapshot(), new)
-        return new, chat, control.latest_source(new) if new != before else gr.skip()
+# ---- handlers: thin wrappers turning controller results into Gradio updates ------------------
 
-    def answer(outbox: Outbox, passages: object):
-        return answer_step(outbox, passages, redraw=False)
 
-    def answer_and_redraw(outbox: Outbox, passages: object):
-        return answer_step(outbox, passages, redraw=True)
-
-    def chat_api(message: object, passages: object, outbox: Outbox, session: object):
-        # /chat: send and answer in one call (API clients wait for the answer).
-        sent = control.send(message, outbox)
-        new = control.answer_pending(sent, session, passages)
-        return control.messages(sent, new), "", new
-
+def _event(evt: gr.EventData) -> dict[str, Any]:
     # gr.EventData, not RetryData/EditData/LikeData: those fail inside Gradio (a traceback in
     # the log) on event data of another shape; here any shape is just ignored.
-    def event(evt: gr.EventData) -> dict[str, Any]:
-        data = getattr(evt, "_data", None)
-        return data if isinstance(data, dict) else {}
+    data = getattr(evt, "_data", None)
+    return data if isinstance(data, dict) else {}
 
-    def retry(outbox: Outbox, evt: gr.EventData):
-        control.retry(outbox, outbox.answered(), event(evt).get("index"))
 
-    def edit(outbox: Outbox, evt: gr.EventData):
-        data = event(evt)
-        control.edit(outbox, outbox.answered(), data.get("index"), data.get("value"))
+class Handlers:
+    """What the page's events run (their names are the events' function names)."""
 
-    def cited(session: object, key: object):
-        return control.cited_source(session, key) or gr.skip()
+    def __init__(self, control: ChatController) -> None:
+        self.control = control
 
-    def on_like(session: object, evt: gr.EventData, request: gr.Request):
-        data = event(evt)
+    def send_typed(self, message: object, outbox: Outbox) -> tuple[Any, str]:
+        problem = self.control.too_long(message)
+        if problem:  # not sent: it stays in the box, with the reason
+            return gr.skip(), problem
+        sent = self.control.send(message, outbox)
+        return self.control.messages(sent, outbox.answered()), ""
+
+    def send_example(self, example: object, outbox: Outbox) -> list[dict[str, str]]:
+        return self.control.messages(self.control.send(example, outbox), outbox.answered())
+
+    def _answer_step(self, outbox: Outbox, top_k: object, redraw: bool) -> tuple[Any, Any, Any]:
+        before = outbox.answered()
+        new = outbox.record(self.control.answer_pending(outbox.snapshot(), before, top_k))
+        if new == before and not redraw:
+            return gr.skip(), gr.skip(), gr.skip()
+        chat = self.control.messages(outbox.snapshot(), new)
+        return new, chat, self.control.latest_source(new) if new != before else gr.skip()
+
+    def answer(self, outbox: Outbox, top_k: object) -> tuple[Any, Any, Any]:
+        return self._answer_step(outbox, top_k, redraw=False)
+
+    def answer_and_redraw(self, outbox: Outbox, top_k: object) -> tuple[Any, Any, Any]:
+        return self._answer_step(outbox, top_k, redraw=True)
+
+    def chat_api(
+        self, message: object, top_k: object, outbox: Outbox, session: object
+    ) -> tuple[list[dict[str, str]], str, Session]:
+        # /chat: send and answer in one call (API clients wait for the answer).
+        sent = self.control.send(message, outbox)
+        new = self.control.answer_pending(sent, session, top_k)
+        return self.control.messages(sent, new), "", new
+
+    def retry(self, outbox: Outbox, evt: gr.EventData) -> None:
+        self.control.retry(outbox, outbox.answered(), _event(evt).get("index"))
+
+    def edit(self, outbox: Outbox, evt: gr.EventData) -> None:
+        data = _event(evt)
+        self.control.edit(outbox, outbox.answered(), data.get("index"), data.get("value"))
+
+    def cited(self, session: object, key: object) -> Any:
+        return self.control.cited_source(session, key) or gr.skip()
+
+    def on_like(self, session: object, evt: gr.EventData, request: gr.Request) -> str:
+        data = _event(evt)
         key = getattr(request, "session_hash", None)
-        return control.like(session, data.get("index"), data.get("liked", True), key)
+        return self.control.like(session, data.get("index"), data.get("liked", True), key)
 
-    # ---- layout ---------------------------------------------------------------------------
+    def clear(self, outbox: Outbox) -> tuple[Session, list, str, str]:
+        _, empty, source = self.control.clear(outbox)
+        return empty, [], "", source
 
-    with VerbatimBlocks(title=product.app_title, analytics_enabled=False) as demo:
-        outbox = gr.State(Outbox())  # copied per session; sends append to it (module doc)
-        session = gr.State(Session())
-        gr.HTML(header_html(product), elem_id="vb-header", js_on_load=None)
-        gr.HTML(SWITCH_HTML, elem_id="vb-switch-row", js_on_load=None)
-        with gr.Row(equal_height=False, elem_id="vb-main"):
-            with gr.Column(scale=3, min_width=300, elem_id="vb-chat-col"):
-                chatbot = gr.Chatbot(
-                    label="Chat",
-                    show_label=False,
-                    elem_id="vb-chat",
-                    height=560,
-                    autoscroll=False,  # the page's script shows the question and quote [1]
-                    latex_delimiters=[],
-                    sanitize_html=True,
-                    render_markdown=True,
-                    allow_tags=False,
-                    buttons=["copy"],
-                    editable="user",
-                    feedback_options=("Like", "Dislike"),
-                    placeholder=f"{product.placeholder}, or tap an example question below.",
-                    layout="panel",
-                )
-                feedback_note = gr.Markdown(
-                    control.feedback_note(), elem_id="vb-feedback-note", latex_delimiters=[]
-                )
-                with gr.Row(elem_id="vb-ask-row", equal_height=True):
-                    box = gr.Textbox(
-                        label="Your question",
-                        show_label=False,
-                        placeholder=product.placeholder,
-                        lines=1,
-                        max_lines=6,
-                        scale=5,
-                        min_width=160,
-                        elem_id="vb-question",
-                    )
-                    send = gr.Button(
-                        "Ask", variant="primary", scale=0, min_width=72, elem_id="vb-ask"
-                    )
-                gr.HTML(counter_html(limit), elem_id="vb-counter-row", js_on_load=None)
-                notice = gr.Markdown("", elem_id="vb-notice", latex_delimiters=[])
-                example_buttons = []
-                if product.examples:
-                    gr.Markdown("**Example questions**: tap one to ask it.", elem_id="vb-ex-label")
-                    with gr.Row(elem_id="vb-examples"):
-                        example_buttons = [
-                            gr.Button(q, size="md", variant="secondary") for q in product.examples
-                        ]
-                with gr.Row(elem_id="vb-options"):
-                    passages = gr.Slider(
-                        1,
-                        UI_MAX_PASSAGES,
-                        value=assistant.settings.top_k,
-                        step=1,
-                        label="Passages to show",
-                        elem_id="vb-passages",
-                        scale=3,
-                    )
-                    clear_btn = gr.Button("Clear chat", variant="secondary", scale=1)
-            with gr.Column(scale=2, min_width=300, elem_id="vb-source-col"):
-                source_panel = gr.HTML(
-                    render_source(documents), elem_id="vb-source", js_on_load=None, padding=True
-                )
-                cite_key = gr.Textbox(visible="hidden", elem_id="vb-cite-key", label="cite")
-        api_button = gr.Button(visible=False)
 
-        # ---- events -----------------------------------------------------------------------
-        engine: dict[str, Any] = {
-            "concurrency_id": "engine",
-            "concurrency_limit": CONCURRENCY_LIMIT,
-        }
-        private: dict[str, Any] = {"api_visibility": "private"}
-        answering: dict[str, Any] = {
-            "inputs": [outbox, passages],
-            "outputs": [session, chatbot, source_panel],
-            "show_progress": "minimal",
-            "show_progress_on": [chatbot],  # the source panel is not dimmed while it waits
-            "trigger_mode": "multiple",
-            **private,
-            **engine,
-        }
+# ---- layout ----------------------------------------------------------------------------------
 
-        # Sends only append to the outbox: instant, never waiting behind answers. (Queued, not
-        # queue=False: the guard in http_guard.py admits only queued calls from the page.)
-        sending: dict[str, Any] = {"concurrency_id": "send", "concurrency_limit": None}
 
-        def then_answer(event: Any) -> None:
-            event.then(answer, **answering).then(answer_and_redraw, **answering)
+@dataclass(frozen=True)
+class Page:
+    """The page's components that events read or write."""
 
-        then_answer(
-            gr.on(
-                [box.submit, send.click],
-                send_typed,
-                inputs=[box, outbox],
-                outputs=[chatbot, notice],
-                **sending,
-                show_progress="hidden",
-                trigger_mode="multiple",
-                **private,
+    outbox: gr.State  # copied per session; sends append to it (module doc)
+    session: gr.State
+    chatbot: gr.Chatbot
+    feedback_note: gr.Markdown
+    box: gr.Textbox
+    send: gr.Button
+    notice: gr.Markdown
+    example_buttons: tuple[gr.Button, ...]
+    top_k: gr.Slider  # "Passages to show"
+    clear: gr.Button
+    source_panel: gr.HTML
+    cite_key: gr.Textbox  # set by the page's script when a citation link is clicked
+    api_button: gr.Button  # invisible: carries the /chat endpoint
+
+
+def page_components(product: Product, control: ChatController, assistant: Assistant) -> Page:
+    """The header, the chat column and the source column, inside the open Blocks."""
+    outbox = gr.State(Outbox())
+    session = gr.State(Session())
+    gr.HTML(header_html(product), elem_id="vb-header", js_on_load=None)
+    gr.HTML(SWITCH_HTML, elem_id="vb-switch-row", js_on_load=None)
+    with gr.Row(equal_height=False, elem_id="vb-main"):
+        with gr.Column(scale=3, min_width=300, elem_id="vb-chat-col"):
+            chatbot = _chatbot(product)
+            feedback_note = gr.Markdown(
+                control.feedback_note(), elem_id="vb-feedback-note", latex_delimiters=[]
             )
-        )
-        for button in example_buttons:
-            then_answer(
-                button.click(
-                    send_example,
-                    inputs=[button, outbox],
-                    outputs=[chatbot],
-                    trigger_mode="multiple",
-                    **sending,
-                    show_progress="hidden",
-                    preprocess=False,
-                    **private,
-                )
+            box, send = _question_row(product)
+            gr.HTML(
+                counter_html(assistant.settings.max_question_chars),
+                elem_id="vb-counter-row",
+                js_on_load=None,
             )
-        then_answer(chatbot.retry(retry, [outbox], None, **sending, **private))
-        then_answer(chatbot.edit(edit, [outbox], None, **sending, **private))
+            notice = gr.Markdown("", elem_id="vb-notice", latex_delimiters=[])
+            example_buttons: list[gr.Button] = []
+            if product.examples:
+                gr.Markdown("**Example questions**: tap one to ask it.", elem_id="vb-ex-label")
+                with gr.Row(elem_id="vb-examples"):
+                    example_buttons = [
+                        gr.Button(q, size="md", variant="secondary") for q in product.examples
+                    ]
+            with gr.Row(elem_id="vb-options"):
+                top_k = gr.Slider(
+                    1,
+                    UI_MAX_PASSAGES,
+                    value=assistant.settings.top_k,
+                    step=1,
+                    label="Passages to show",
+                    elem_id="vb-passages",
+                    scale=3,
+                )
+                clear = gr.Button("Clear chat", variant="secondary", scale=1)
+        with gr.Column(scale=2, min_width=300, elem_id="vb-source-col"):
+            source_panel = gr.HTML(
+                render_source(assistant.index.documents),
+                elem_id="vb-source",
+                js_on_load=None,
+                padding=True,
+            )
+            cite_key = gr.Textbox(visible="hidden", elem_id="vb-cite-key", label="cite")
+    api_button = gr.Button(visible=False)
+    return Page(
+        outbox=outbox,
+        session=session,
+        chatbot=chatbot,
+        feedback_note=feedback_note,
+        box=box,
+        send=send,
+        notice=notice,
+        example_buttons=tuple(example_buttons),
+        top_k=top_k,
+        clear=clear,
+        source_panel=source_panel,
+        cite_key=cite_key,
+        api_button=api_button,
+    )
 
-        api_button.click(
-            chat_api,
-            inputs=[box, passages, outbox, session],
-            outputs=[chatbot, box, session],
-            api_name="chat",
-            preprocess=False,
-            **engine,
+
+def _chatbot(product: Product) -> gr.Chatbot:
+    return gr.Chatbot(
+        label="Chat",
+        show_label=False,
+        elem_id="vb-chat",
+        height=560,
+        autoscroll=False,  # the page's script shows the question and quote [1]
+        latex_delimiters=[],
+        sanitize_html=True,
+        render_markdown=True,
+        allow_tags=False,
+        buttons=["copy"],
+        editable="user",
+        feedback_options=("Like", "Dislike"),
+        placeholder=f"{product.placeholder}, or tap an example question below.",
+        layout="panel",
+    )
+
+
+def _question_row(product: Product) -> tuple[gr.Textbox, gr.Button]:
+    """The question box and its Ask button, side by side."""
+    with gr.Row(elem_id="vb-ask-row", equal_height=True):
+        box = gr.Textbox(
+            label="Your question",
+            show_label=False,
+            placeholder=product.placeholder,
+            lines=1,
+            max_lines=6,
+            scale=5,
+            min_width=160,
+            elem_id="vb-question",
         )
-        cite_key.change(
-            cited,
-            inputs=[session, cite_key],
-            outputs=[source_panel],
+        send = gr.Button("Ask", variant="primary", scale=0, min_width=72, elem_id="vb-ask")
+    return box, send
+
+
+# ---- events ----------------------------------------------------------------------------------
+
+#: Calls into the engine: one concurrency group, CONCURRENCY_LIMIT at once (/ask, /chat and the
+#: page's answer steps).
+ON_ENGINE: dict[str, Any] = {"concurrency_id": "engine", "concurrency_limit": CONCURRENCY_LIMIT}
+#: The page's own events: not callable through the API.
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+#: Sends only append to the outbox: instant, never waiting behind answers. (Queued, not
+#: queue=False: the guard in http_guard.py admits only queued calls from the page.)
+SENDING: dict[str, Any] = {"concurrency_id": "send", "concurrency_limit": None}
+
+
+def wire_events(demo: VerbatimBlocks, page: Page, handlers: Handlers) -> None:
+    """Which handler each event runs (inside the open Blocks). Every send is followed by two
+    answer steps (the module doc says why)."""
+    answering: dict[str, Any] = {
+        "inputs": [page.outbox, page.top_k],
+        "outputs": [page.session, page.chatbot, page.source_panel],
+        "show_progress": "minimal",
+        "show_progress_on": [page.chatbot],  # the source panel is not dimmed while it waits
+        "trigger_mode": "multiple",
+        **PRIVATE,
+        **ON_ENGINE,
+    }
+
+    def then_answer(event: Any) -> None:
+        event.then(handlers.answer, **answering).then(handlers.answer_and_redraw, **answering)
+
+    then_answer(
+        gr.on(
+            [page.box.submit, page.send.click],
+            handlers.send_typed,
+            inputs=[page.box, page.outbox],
+            outputs=[page.chatbot, page.notice],
+            **SENDING,
             show_progress="hidden",
-            trigger_mode="always_last",
-            **private,
+            trigger_mode="multiple",
+            **PRIVATE,
         )
-        chatbot.like(on_like, inputs=[session], outputs=[feedback_note], **private)
+    )
+    for button in page.example_buttons:
+        then_answer(
+            button.click(
+                handlers.send_example,
+                inputs=[button, page.outbox],
+                outputs=[page.chatbot],
+                trigger_mode="multiple",
+                **SENDING,
+                show_progress="hidden",
+                preprocess=False,
+                **PRIVATE,
+            )
+        )
+    then_answer(page.chatbot.retry(handlers.retry, [page.outbox], None, **SENDING, **PRIVATE))
+    then_answer(page.chatbot.edit(handlers.edit, [page.outbox], None, **SENDING, **PRIVATE))
 
-        def clear(box_of: Outbox):
-            _, empty, source = control.clear(box_of)
-            return empty, [], "", source
-
-        clear_io: dict[str, Any] = {
-            "inputs": [outbox],
-            "outputs": [session, chatbot, notice, source_panel],
-            **private,
-        }
-        clear_btn.click(clear, **clear_io)
-        chatbot.clear(clear, **clear_io)
-        demo.load(control.feedback_note, None, feedback_note, **private)
-        gr.api(ask, api_name="ask", **engine)
-
-    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
-    demo.address = address or PublicAddress()
-    return demo
+    page.api_button.click(
+        handlers.chat_api,
+        inputs=[page.box, page.top_k, page.outbox, page.session],
+        outputs=[page.chatbot, page.box, page.session],
+        api_name="chat",
+        preprocess=False,
+        **ON_ENGINE,
+    )
+    page.cite_key.change(
+        handlers.cited,
+        inputs=[page.session, page.cite_key],
+        outputs=[page.source_panel],
+        show_progress="hidden",
+        trigger_mode="always_last",
+        **PRIVATE,
+    )
+    page.chatbot.like(
+        handlers.on_like, inputs=[page.session], outputs=[page.feedback_note], **PRIVATE
+    )
+    clearing: dict[str, Any] = {
+        "inputs": [page.outbox],
+        "outputs": [page.session, page.chatbot, page.notice, page.source_panel],
+        **PRIVATE,
+    }
+    clear = handlers.clear  # one function object: both clears share one concurrency group
+    page.clear.click(clear, **clearing)
+    page.chatbot.clear(clear, **clearing)
+    demo.load(handlers.control.feedback_note, None, page.feedback_note, **PRIVATE)
