@@ -98,13 +98,18 @@ class Answer:
 
 
 def make_answer(
-    question: str, status: Status, quotes: tuple[Quote, ...] = (), message: str = ""
+    question: str,
+    status: Status,
+    quotes: tuple[Quote, ...] = (),
+    message: str = "",
+    disclaimer: str | None = None,
 ) -> Answer:
-    """An answer with this status: its markdown from the templates and quotes only."""
+    """An answer with this status: its markdown from the templates and quotes only, and
+    `disclaimer` (the corpus's own, product.py) under the quotes if given."""
     if status not in (*QUOTING, Status.INVALID):
         quotes = ()
     kind = small_talk_kind(question) if status == Status.CHITCHAT else "hello"
-    text = answer_markdown(status, quotes, message, kind)
+    text = answer_markdown(status, quotes, message, kind, disclaimer)
     return Answer(question=question, status=status, answer=text, passages=quotes, message=message)
 
 

@@ -374,7 +374,7 @@ def ask(
                 click.echo("\n" + "-" * 60 + "\n")
             if question is None:
                 click.echo(f"Q: {answer.question}\n")
-            click.echo(render_text(answer, color=color))
+            click.echo(render_text(answer, color=color, disclaimer=assistant.product.disclaimer))
         sys.stdout.flush()
         first = False
 
@@ -456,7 +456,8 @@ def chat(
                 if not first:
                     click.echo("\n" + "-" * 60 + "\n")
                 click.echo(f"Q: {answer.question}\n")
-            click.echo(render_text(answer, color=color) + ("\n" if interactive else ""))
+            text = render_text(answer, color=color, disclaimer=assistant.product.disclaimer)
+            click.echo(text + ("\n" if interactive else ""))
         sys.stdout.flush()
         first = False
 

@@ -34,6 +34,7 @@ from .expansion import word_model, word_model_words
 from .focus import FILLER, focus_text
 from .language import english_word_test, foreign_language, identifier
 from .lexical import stem, words
+from .product import load_product
 from .qdrant_store import is_qdrant_index, load_qdrant
 from .question import is_chitchat, validate_question
 from .retrieval import Hit, best_sentences, search
@@ -177,6 +178,9 @@ class Assistant:
         self.settings = settings.with_calibration(index.manifest.calibration)
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
+        # The corpus's own words (corpus.meta.json): the disclaimer under every answer with
+        # quotes, and the page's title and examples. A broken file fails here, at load.
+        self.product = load_product(corpus_dir, index.documents)
         self._topic: dict[float, frozenset[str]] = {}
         self._known_word: Callable[[str], bool] | None = None
         self._speller: Speller | None = None
@@ -557,7 +561,12 @@ class Assistant:
                     flags=p.flags,
                 )
             )
-        answer = make_answer(question, status if quotes else Status.NOT_FOUND, tuple(quotes))
+        answer = make_answer(
+            question,
+            status if quotes else Status.NOT_FOUND,
+            tuple(quotes),
+            disclaimer=self.product.disclaimer,
+        )
         timings = {"embed_ms": embed_ms, "search_ms": (time.perf_counter() - started) * 1000}
         return replace(
             answer,

@@ -30,10 +30,8 @@ if TYPE_CHECKING:
 TEMPLATES = {
     "related": "The source does not answer this directly. The closest passages are:",
     "intro": "The source text says:",
-    "disclaimer": (
-        "These are quotes from the source text, not medical advice. "
-        "Ask a doctor about your own skin."
-    ),
+    # Under every answer with quotes, unless the corpus's metadata gives its own (product.py).
+    "disclaimer": "These are quotes from the source text, not advice of our own.",
     "not_found": (
         "The source text does not cover this. Nothing in it answers your question, "
         "so no passage is shown."
@@ -132,14 +130,19 @@ def _quote_markdown(quote: Quote) -> str:
 
 
 def answer_markdown(
-    status: Status, quotes: tuple[Quote, ...] = (), message: str = "", small_talk: str = "hello"
+    status: Status,
+    quotes: tuple[Quote, ...] = (),
+    message: str = "",
+    small_talk: str = "hello",
+    disclaimer: str | None = None,
 ) -> str:
-    """The markdown `answer` of an answer with this status (templates and quotes only)."""
+    """The markdown `answer` of an answer with this status (templates and quotes only).
+    `disclaimer` replaces the fixed one (a corpus's own, from its metadata)."""
     if status in QUOTING:
         parts = [
             TEMPLATES["intro" if status == Status.ANSWERED else "related"],
             *(_quote_markdown(q) for q in quotes),
-            f"*{TEMPLATES['disclaimer']}*",
+            f"*{TEMPLATES['disclaimer'] if disclaimer is None else disclaimer}*",
         ]
         return "\n\n".join(parts)
     if status == Status.INVALID:
@@ -192,13 +195,14 @@ def answer_text(
     return "\n".join(out)
 
 
-def render_text(answer: Answer, *, color: bool = False) -> str:
-    """The answer for people reading a terminal: citations, quotes, the best sentence marked."""
+def render_text(answer: Answer, *, color: bool = False, disclaimer: str | None = None) -> str:
+    """The answer for people reading a terminal: citations, quotes, the best sentence marked.
+    `disclaimer` replaces the fixed one (a corpus's own, from its metadata)."""
 
     def mark(s: str) -> str:
         return f"\x1b[1;4m{s}\x1b[0m" if color else f">>{s}<<"
 
-    return answer_text(answer, mark=mark)
+    return answer_text(answer, mark=mark, disclaimer=disclaimer)
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import socket
 
 import httpx
 import pytest
-from paths import ROOT
+from paths import DISCLAIMER, ROOT
 
 from assistant.answer import LABELS, TEMPLATES, escape_markdown
 
@@ -100,7 +100,7 @@ def test_ask_returns_verbatim_passages_with_offsets_and_highlight(api):
         h = p["highlight"]
         assert p["start"] <= h["start"] < h["end"] <= p["end"]
         assert p["section"] in p["citation"] and f"paragraph {p['paragraph']}" in p["citation"]
-    assert TEMPLATES["disclaimer"] in result["answer"]
+    assert DISCLAIMER in result["answer"]
 
 
 def test_ask_is_the_same_json_as_the_cli(api, real_assistant):
@@ -217,7 +217,7 @@ def test_chat_answers_with_cited_highlighted_quotes(client):
     assert reply.startswith(TEMPLATES["intro"])
     assert '<mark class="vb-hl">' in reply
     assert "**\\[1\\]**" in reply and "[Show in source](#vb-cite-1-1)" in reply
-    assert TEMPLATES["disclaimer"] in reply
+    assert DISCLAIMER in reply
 
 
 def test_chat_labels_promotional_quotes(client):

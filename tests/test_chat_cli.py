@@ -17,6 +17,7 @@ import time
 
 import pytest
 from cli_helpers import ROOT, clean_env, run_cli
+from paths import DISCLAIMER
 
 from assistant.answer import TEMPLATES
 
@@ -92,10 +93,10 @@ def test_chat_in_a_terminal_reads_follow_ups_with_the_previous_question(terminal
     terminal.expect("You: ")
     assert "/new" in terminal.seen and "/quit" in terminal.seen  # the banner says how
     terminal.send(FIRST)
-    terminal.expect(TEMPLATES["disclaimer"])
+    terminal.expect(DISCLAIMER)
     terminal.expect("You: ")
     terminal.send(FOLLOWUP)
-    reply = terminal.expect(TEMPLATES["disclaimer"])
+    reply = terminal.expect(DISCLAIMER)
     assert f"{TEMPLATES['followup']} “{FIRST}”" in reply
     assert NEWBORNS in reply and "[1] What is Secondary Milia" in reply
 

@@ -1,6 +1,7 @@
 """The CLI run the way a person runs it: a subprocess, reading what it prints."""
 
 import json
+import re
 
 import pytest
 from cli_helpers import run_cli
@@ -129,3 +130,26 @@ def test_build_with_a_chosen_index_kind_answers_verbatim(tmp_path):
         assert p["text"] == SEED[p["start"] : p["end"]]
     wrong = run("build", "--corpus", str(corpus), "--index", str(index), "--index-kind", "lsh")
     assert wrong.returncode == 2 and "lsh" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+@pytest.mark.model
+def test_another_corpus_gets_its_own_disclaimer_and_no_milia_wording(tmp_path):
+    """The CLI over another corpus with its own corpus.meta.json: its disclaimer, in text and
+    in JSON, and none of the default corpus's medical wording."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kettle.md").write_text(
+        "# The kettle manual\n\nDescaling\n\nDescale the kettle every month with white vinegar "
+        "and water, then boil clean water twice and pour it away.\n",
+        encoding="utf-8",
+    )
+    disclaimer = "These are quotes from the kettle manual, not advice of ours."
+    (corpus / "corpus.meta.json").write_text(json.dumps({"disclaimer": disclaimer}), "utf-8")
+    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    text = run("ask", *where, "How often should I descale the kettle?")
+    assert text.returncode == 0, text.stderr
+    as_json = json.loads(run("ask", "--json", *where, "How do I descale the kettle?").stdout)
+    assert as_json["status"] == "answered"
+    for shown in (text.stdout, as_json["answer"]):
+        assert "white vinegar" in shown and disclaimer in shown
+        assert not re.search(r"milia|skin|medical|doctor", shown, re.IGNORECASE), shown

@@ -4,6 +4,7 @@ import pytest
 from answer_checks import assert_not_found, assert_verbatim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import DISCLAIMER
 
 from assistant.answer import TEMPLATES
 from assistant.errors import SettingsError
@@ -21,7 +22,7 @@ def test_steroid_question_is_answered_with_cited_quotes(real_assistant):
         "topical steroids promotes the appearance of Milia" in q.text for q in answer.passages
     )
     assert all(q.section == "Medication-associated Milia" for q in answer.passages[:2])
-    assert TEMPLATES["disclaimer"] in answer.answer
+    assert DISCLAIMER in answer.answer
     d = answer.to_dict()
     for key in ("question", "status", "answer", "passages"):
         assert key in d

@@ -10,10 +10,10 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.errors import CorpusError
-from assistant.render import TEMPLATES, answer_text, chat_markdown
+from assistant.product import DEFAULT_DISCLAIMER, DEFAULT_TITLE
+from assistant.render import TEMPLATES, answer_text, chat_markdown, render_text
 from assistant.web import PRODUCT_FILE, ChatController, Outbox, Questions, Session, load_product
 from assistant.web.layout import header_html
-from assistant.web.product import DEFAULT_DISCLAIMER, DEFAULT_TITLE
 
 SETTINGS = Settings(model="fake-hash-embedder", threshold=0.1, focus_check=False)
 BREAD = """# Sourdough at home
@@ -74,6 +74,25 @@ def test_a_corpus_gets_its_own_title_card_disclaimer_and_examples(control):
     _, session = answered(control, "How long does the starter ferment?")
     reply = chat_markdown(session.turns[0].answer, 1, disclaimer=product.disclaimer)
     assert BREAD_META["disclaimer"] in reply and not DOMAIN_WORDS.search(reply)
+
+
+def test_answers_carry_the_corpus_disclaimer_in_json_and_terminal_text(tmp_path, fake_embedder):
+    """Not only the page: the engine's answer (the JSON `answer`) and the CLI's text carry the
+    corpus's own disclaimer, and a corpus without metadata gets the generic one."""
+    for meta, expected in ((BREAD_META, BREAD_META["disclaimer"]), (None, DEFAULT_DISCLAIMER)):
+        corpus = tmp_path / ("with" if meta else "without")
+        corpus.mkdir()
+        (corpus / "sourdough.md").write_text(BREAD, encoding="utf-8")
+        if meta:
+            (corpus / PRODUCT_FILE).write_text(json.dumps(meta), encoding="utf-8")
+        baker = Assistant.load(
+            corpus, tmp_path / f"{corpus.name}-index", SETTINGS, embedder=fake_embedder
+        )
+        answer = baker.ask("How hot is the oven?")
+        assert answer.status == "answered"
+        text = render_text(answer, disclaimer=baker.product.disclaimer)
+        for shown in (answer.to_dict()["answer"], text):
+            assert expected in shown and not DOMAIN_WORDS.search(shown), shown
 
 
 def test_without_metadata_the_page_uses_generic_words(bread):

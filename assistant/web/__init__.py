@@ -1,8 +1,8 @@
 """The browser chat: a Gradio app around an `Assistant`. It renders answers; it never retrieves
 and never checks an answer again.
 
-- product.py: the page's own words (title, source card, disclaimer, examples), from the
-  corpus's ``corpus.meta.json``.
+- ../product.py (re-exported here): the corpus's own words (title, source card, disclaimer,
+  examples), from its ``corpus.meta.json``; the engine holds them as `Assistant.product`.
 - controller.py: what each event does, as plain functions of plain values (no server needed).
 - source_view.py: the source panel's HTML.
 - feedback.py: thumbs up/down, stored only when a file is configured.
@@ -23,6 +23,7 @@ either ever renders. See docs/app.md for the user-facing documentation.
 
 from __future__ import annotations
 
+from ..product import PRODUCT_FILE, Product, SourceCard, load_product
 from .controller import (
     API_MAX_PASSAGES,
     UI_MAX_PASSAGES,
@@ -34,7 +35,6 @@ from .controller import (
 )
 from .feedback import FEEDBACK_ENV, FeedbackLog, feedback_record
 from .layout import CONCURRENCY_LIMIT, QUEUE_SIZE, VerbatimBlocks, build_demo
-from .product import PRODUCT_FILE, Product, SourceCard, load_product
 from .source_view import SOURCE_WINDOW_CHARS, render_source
 
 __all__ = [

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..answer import Answer, make_answer
 from ..choices import Status
 from ..conversation import MAX_HISTORY
+from ..product import Product
 from ..question import validate_question
 from ..render import chat_markdown, display_text, escape_markdown, keep_indent
 from ..web_safety import MAX_TURNS, VoteLimiter, log_failure
 from .feedback import FeedbackLog, feedback_record
-from .product import Product
 from .source_view import render_source
 
 if TYPE_CHECKING:

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from ..http_guard import PublicAddress, guard_lifespan
+from ..product import Product
 from ..web_safety import log_failure
 from .controller import ERROR_TEXT, UI_MAX_PASSAGES, ChatController, Outbox, Session
 from .feedback import FeedbackLog
-from .product import Product, load_product
 from .source_view import render_source
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def build_demo(
     from outside (default: 127.0.0.1/localhost only). app.py gives both from the environment.
     """
     if product is None:
-        product = load_product(assistant.corpus_dir, assistant.index.documents)
+        product = assistant.product
     gr.set_static_paths([STATIC])
     control = ChatController(assistant, product, feedback or FeedbackLog())
     with VerbatimBlocks(title=product.app_title, analytics_enabled=False) as demo:

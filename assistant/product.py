@@ -1,4 +1,4 @@
-"""The page's own words: title, source card, disclaimer, examples. From the corpus, not code.
+"""The product's own words: title, source card, disclaimer, examples. From the corpus, not code.
 
 They are read from the corpus-level metadata file ``corpus.meta.json`` in the corpus folder
 (beside the documents and their sidecars). Every key is optional::
@@ -13,7 +13,8 @@ They are read from the corpus-level metadata file ``corpus.meta.json`` in the co
 
 Without the file (or a key) the page uses the generic defaults below, and the source card
 falls back to each document's title and ``origin`` from its sidecar. The file is not part of
-the index: editing it changes the page, never the answers.
+the index: editing it changes the page and the disclaimer under every answer (the engine's,
+the CLI's and the web's alike), never which passages are quoted.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import CorpusError
+from .errors import CorpusError
+from .render import TEMPLATES
 
 if TYPE_CHECKING:
-    from ..corpus import Document
+    from .corpus import Document
 
 #: The corpus-level metadata file, in the corpus folder.
 PRODUCT_FILE = "corpus.meta.json"
 
 DEFAULT_TITLE = "Verbatim: questions answered from the source, word for word"
-DEFAULT_DISCLAIMER = "These are quotes from the source text, not advice of our own."
+DEFAULT_DISCLAIMER = TEMPLATES["disclaimer"]
 DEFAULT_PLACEHOLDER = "Ask a question about the source"
 MAX_EXAMPLES = 8
 
