@@ -23,7 +23,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from paths import ROOT
+from paths import DISCLAIMER, ROOT
 
 from assistant.answer import LABELS, STATUSES, TEMPLATES
 
@@ -278,7 +278,8 @@ def _unescape(markdown: str) -> str:
 
 def unexplained(answer: dict) -> str:
     """What is left of the answer markdown after removing every piece it may be made of:
-    templates, labels, the message of an invalid answer, and each quote with its citation.
+    templates, the corpus's reviewed disclaimer (corpus.meta.json), labels, the message of an
+    invalid answer, and each quote with its citation.
     Only markdown syntax (blockquote marks, emphasis) and whitespace may remain."""
     lines = []
     for line in answer["answer"].split("\n"):  # blockquote syntax is raw, a quoted ">" escaped
@@ -287,7 +288,7 @@ def unexplained(answer: dict) -> str:
     plain = " ".join(plain.split())  # blank quote lines lose their spaces in blockquotes
     pieces = [f"— [{p['number']}] {p['citation']}" for p in answer["passages"]]
     pieces += [p["text"] for p in answer["passages"]]
-    pieces += [*LABELS.values(), *TEMPLATES.values(), answer["question"]]
+    pieces += [*LABELS.values(), *TEMPLATES.values(), DISCLAIMER, answer["question"]]
     if answer["status"] == "invalid":
         assert any(re.fullmatch(m, answer["message"]) for m in _MESSAGES), answer["message"]
         pieces.append(answer["message"])
