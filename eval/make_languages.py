@@ -97,9 +97,11 @@ english = {qid: en for qid, (en, _) in T.items()}
 for qid, lang, q in EXTRA:
     n += 1
     rows.append({"id": f"l{n:03d}", "question": q, "language": lang, "english_id": qid, "english": english[qid]})
-src = {json.loads(l)["id"]: json.loads(l) for l in open(ROOT / "eval" / "questions.jsonl", encoding="utf-8")}
+with open(ROOT / "eval" / "questions.jsonl", encoding="utf-8") as lines:
+    src = {row["id"]: row for row in map(json.loads, lines)}
 for r in rows:
     assert src[r["english_id"]]["question"] == r["english"] and src[r["english_id"]]["split"] == "dev", r
 with open(ROOT / "eval" / "languages.jsonl", "w", encoding="utf-8") as f:
-    for r in rows: f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    for r in rows:
+        f.write(json.dumps(r, ensure_ascii=False) + "\n")
 print(len(rows))
