@@ -89,8 +89,7 @@ class Manifest(Mapping[str, Any]):
         values = {k: v for k, v in raw.items() if k in known}
         documents = raw.get("documents") or []
         values["documents"] = tuple(d for d in documents if isinstance(d, dict))
-        calibration = raw.get("calibration")
-        values["calibration"] = calibration if isinstance(calibration, dict) else None
+        values["calibration"] = _calibration(raw.get("calibration"))
         return cls(**values, extra={k: v for k, v in raw.items() if k not in known})
 
     def to_json(self) -> dict[str, Any]:
@@ -122,3 +121,25 @@ class Manifest(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.to_json())
+
+
+def _calibration(value: object) -> Mapping[str, Any] | None:
+    """A manifest's calibration, checked: None (never calibrated: the defaults apply) or an
+    object whose thresholds are numbers from -1 to 1. ValueError otherwise: thresholds that
+    cannot be used are not silently replaced by the defaults."""
+    if value is None:
+        return None
+    fix = "recalibrate with `assistant eval QUESTIONS --calibrate`, or remove the key"
+    if not isinstance(value, dict):
+        raise ValueError(f"'calibration' must be an object; {fix}")
+    for key in ("threshold", "focus_threshold"):
+        number = value.get(key)
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int | float)
+            or not -1.0 <= number <= 1.0
+        ):
+            raise ValueError(
+                f"'calibration' holds {key} {number!r}, not a number from -1 to 1; {fix}"
+            )
+    return value

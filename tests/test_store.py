@@ -221,3 +221,20 @@ def test_manifest_record_writes_the_json_it_read():
     assert manifest.counts["passages"] == manifest["counts"]["passages"] > 0
     with pytest.raises(ValueError, match="'dimension' must be a int"):
         Manifest.from_json({**raw, "dimension": "384"})
+
+
+@pytest.mark.parametrize("calibration", [{"threshold": "0.4", "focus_threshold": 0.2}, [0.4], {}])
+def test_an_unusable_calibration_is_a_clear_error_not_the_defaults(built, calibration):
+    """A hand-edited calibration that cannot be used stops loading (and `assistant info`) with
+    one line naming the key and the fix; it is never silently replaced by the defaults."""
+    from cli_helpers import run_cli
+
+    corpus, index = built
+    manifest = json.loads((index / MANIFEST).read_text())
+    manifest["calibration"] = calibration
+    (index / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="'calibration'.*--calibrate"):
+        _load(corpus, index)
+    info = run_cli("info", "--index", str(index))
+    assert info.returncode == 4 and "Traceback" not in info.stderr
+    assert "--calibrate" in info.stderr and len(info.stderr.strip().splitlines()) == 1
