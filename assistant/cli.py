@@ -22,6 +22,8 @@ from .errors import VerbatimError
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .answer import Answer
+    from .engine import Assistant
     from .manifest import Manifest
 
 log = logging.getLogger(__name__)
@@ -339,25 +341,11 @@ def ask(
       assistant ask --json < questions.txt > answers.jsonl
     """
     from .answer import make_answer
-    from .engine import Assistant
-    from .render import render_text
 
-    try:
-        settings = _settings(model=model, top_k=top_k)
-        assistant = Assistant.load(
-            corpus,
-            index,
-            settings,
-            rebuild=not no_rebuild,
-            progress=not as_json,
-            qdrant=qdrant,
-            qdrant_api_key=qdrant_api_key,
-        )
-    except VerbatimError as exc:
-        _fail(str(exc), exc.exit_code)
-        return
-    color = sys.stdout.isatty() and not as_json
-    first = True
+    assistant = _load_assistant(
+        corpus, index, model, top_k, no_rebuild, qdrant, qdrant_api_key, progress=not as_json
+    )
+    show = _AnswerPrinter(assistant.product.disclaimer, as_json)
     for q in _questions(question):
         if isinstance(q, NotUtf8):
             answer = make_answer("", Status.INVALID, message=str(q))
@@ -367,16 +355,65 @@ def ask(
             except VerbatimError as exc:  # e.g. a Qdrant passage that fails its checksum
                 _fail(str(exc), exc.exit_code)
                 return
-        if as_json:
+        show(answer, heading=question is None)
+
+
+def _load_assistant(
+    corpus: str | None,
+    index: str | None,
+    model: str | None,
+    top_k: int | None,
+    no_rebuild: bool,
+    qdrant: str | None,
+    qdrant_api_key: str | None,
+    *,
+    progress: bool,
+) -> Assistant:
+    """The assistant `ask` and `chat` answer with; a load failure is one `Error:` line."""
+    from .engine import Assistant
+
+    try:
+        return Assistant.load(
+            corpus,
+            index,
+            _settings(model=model, top_k=top_k),
+            rebuild=not no_rebuild,
+            progress=progress,
+            qdrant=qdrant,
+            qdrant_api_key=qdrant_api_key,
+        )
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        raise  # not reached: _fail exits
+
+
+class _AnswerPrinter:
+    """Prints the answers of `ask` and `chat`: one JSON line each, or text for people (the
+    best sentence in bold on a terminal, `>>marked<<` otherwise), with the corpus's
+    disclaimer. `separated`: a rule between answers, and each answer set off by a blank line."""
+
+    def __init__(self, disclaimer: str, as_json: bool, separated: bool = True) -> None:
+        self.disclaimer = disclaimer
+        self.as_json = as_json
+        self.separated = separated
+        self.color = sys.stdout.isatty() and not as_json
+        self.first = True
+
+    def __call__(self, answer: Answer, heading: bool) -> None:
+        """Print `answer`; `heading`: its question first ("Q: ...")."""
+        from .render import render_text
+
+        if self.as_json:
             click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
-            if not first:
+            if self.separated and not self.first:
                 click.echo("\n" + "-" * 60 + "\n")
-            if question is None:
+            if heading:
                 click.echo(f"Q: {answer.question}\n")
-            click.echo(render_text(answer, color=color, disclaimer=assistant.product.disclaimer))
+            text = render_text(answer, color=self.color, disclaimer=self.disclaimer)
+            click.echo(text + ("" if self.separated else "\n"))
         sys.stdout.flush()
-        first = False
+        self.first = False
 
 
 CHAT_BANNER = (
@@ -413,30 +450,24 @@ def chat(
       assistant chat
       printf 'Do milia go away on their own?\\nwhat about on babies?\\n' | assistant chat --json
     """
-    from .answer import render_text
     from .conversation import MAX_HISTORY
-    from .engine import Assistant
 
     interactive = sys.stdin.isatty()
-    try:
-        settings = _settings(model=model, top_k=top_k)
-        assistant = Assistant.load(
-            corpus,
-            index,
-            settings,
-            rebuild=not no_rebuild,
-            progress=interactive and not as_json,
-            qdrant=qdrant,
-            qdrant_api_key=qdrant_api_key,
-        )
-    except VerbatimError as exc:
-        _fail(str(exc), exc.exit_code)
-        return
-    color = sys.stdout.isatty() and not as_json
+    assistant = _load_assistant(
+        corpus,
+        index,
+        model,
+        top_k,
+        no_rebuild,
+        qdrant,
+        qdrant_api_key,
+        progress=interactive and not as_json,
+    )
+    # On a terminal the prompt separates the turns; piped, they are separated like `ask`'s.
+    show = _AnswerPrinter(assistant.product.disclaimer, as_json, separated=not interactive)
     history: list[str] = []
     if interactive and not as_json:
         click.echo(CHAT_BANNER + "\n")
-    first = True
     for line in _chat_lines(interactive):
         command = line.strip().casefold()
         if interactive and command in ("/quit", "/exit"):
@@ -449,17 +480,7 @@ def chat(
             continue
         answer = assistant.ask(line, history=history[-MAX_HISTORY:], mode=mode)
         history.append(line)
-        if as_json:
-            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
-        else:
-            if not interactive:
-                if not first:
-                    click.echo("\n" + "-" * 60 + "\n")
-                click.echo(f"Q: {answer.question}\n")
-            text = render_text(answer, color=color, disclaimer=assistant.product.disclaimer)
-            click.echo(text + ("\n" if interactive else ""))
-        sys.stdout.flush()
-        first = False
+        show(answer, heading=not interactive)
 
 
 def _chat_lines(interactive: bool) -> Iterator[str]:
