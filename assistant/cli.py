@@ -350,11 +350,7 @@ def ask(
         if isinstance(q, NotUtf8):
             answer = make_answer("", Status.INVALID, message=str(q))
         else:
-            try:
-                answer = assistant.ask(q, mode=mode)
-            except VerbatimError as exc:  # e.g. a Qdrant passage that fails its checksum
-                _fail(str(exc), exc.exit_code)
-                return
+            answer = _ask(assistant, q, mode=mode)
         show(answer, heading=question is None)
 
 
@@ -382,6 +378,16 @@ def _load_assistant(
             qdrant=qdrant,
             qdrant_api_key=qdrant_api_key,
         )
+    except VerbatimError as exc:
+        _fail(str(exc), exc.exit_code)
+        raise  # not reached: _fail exits
+
+
+def _ask(assistant: Assistant, question: str, **options: Any) -> Answer:
+    """`assistant.ask`; an index that fails while answering (e.g. a Qdrant passage that fails
+    its checksum) is one `Error:` line and its exit code, in `ask` and `chat` alike."""
+    try:
+        return assistant.ask(question, **options)
     except VerbatimError as exc:
         _fail(str(exc), exc.exit_code)
         raise  # not reached: _fail exits
@@ -478,7 +484,7 @@ def chat(
             continue
         if interactive and not line.strip():
             continue
-        answer = assistant.ask(line, history=history[-MAX_HISTORY:], mode=mode)
+        answer = _ask(assistant, line, history=history[-MAX_HISTORY:], mode=mode)
         history.append(line)
         show(answer, heading=not interactive)
 

@@ -299,3 +299,29 @@ def test_cli_ask_reports_a_wrong_qdrant_location(cli_built, tmp_path):
     assert "assistant build --store qdrant" in asked.stderr
     assert not (tmp_path / "empty").exists()  # nothing created at a mistyped location
     assert "Traceback" not in asked.stderr
+
+
+@pytest.mark.model
+def test_cli_ask_and_chat_refuse_an_altered_passage_with_one_line(cli_built, tmp_path):
+    """A passage altered in Qdrant after the build fails its checksum while answering: `ask`
+    and `chat` both stop with one `Error:` line (exit 4), no traceback and no quote."""
+    _, store, side = cli_built
+    copy, copy_side = tmp_path / "qdrant", tmp_path / "side"
+    shutil.copytree(store, copy)
+    shutil.copytree(side, copy_side)
+    client = client_for(str(copy))
+    (collection,) = [c.name for c in client.get_collections().collections]
+    rows = list(range(client.count(collection).count))
+    client.set_payload(collection, payload={"text": "Milia are caused by the moon."}, points=rows)
+    close_client(str(copy))
+    where = ("--no-rebuild", "--index", str(copy_side), "--qdrant", str(copy))
+    for result in (
+        run_cli("ask", *where, "What are milia?"),
+        run_cli("chat", *where, stdin="What are milia?\n"),
+    ):
+        assert result.returncode == 4, result.stderr
+        assert "Traceback" not in result.stderr and "moon" not in result.stdout
+        # (The fixture's index has no ONNX encoder, so a warning may come first.)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+        assert len(errors) == 1 and "checksum" in errors[0]
+        assert result.stderr.strip().splitlines()[-1] == errors[0]
