@@ -5,6 +5,7 @@ the Python playwright package, never a browser playwright downloads. Used by the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Headless, no sandbox (containers), and nothing that reaches the network on its own.
@@ -17,3 +18,8 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def launch(playwright: Any) -> Any:
+    """Debian's Chromium with `ARGS`, from a started `sync_playwright()` (its `Browser`)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)

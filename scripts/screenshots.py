@@ -14,7 +14,7 @@ import socket
 import sys
 from pathlib import Path
 
-from chromium import ARGS, CHROMIUM  # scripts/chromium.py (this script's folder)
+from chromium import CHROMIUM, launch  # scripts/chromium.py (this script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 BOTS = "n => document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length >= n"
@@ -79,7 +79,7 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}/"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            browser = launch(p)
             shoot(browser, url, args.out / "app-desktop.png", phone=False, dark=False)
             shoot(browser, url, args.out / "app-dark.png", phone=False, dark=True)
             shoot(browser, url, args.out / "app-phone.png", phone=True, dark=False)

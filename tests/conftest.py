@@ -70,3 +70,17 @@ def real_assistant(real_embedder):
     from assistant import Assistant
 
     return Assistant.load(ROOT / "corpus", ROOT / "index", embedder=real_embedder, rebuild=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium (scripts/chromium.py), one per test module; skips without it."""
+    from scripts.chromium import CHROMIUM, launch
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()

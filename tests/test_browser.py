@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from paths import ROOT
 
-from scripts.chromium import ARGS, CHROMIUM
+from scripts.chromium import CHROMIUM
 
 pytestmark = pytest.mark.browser
 
 if not CHROMIUM.exists():
     pytest.skip("needs Debian's Chromium at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 ARTIFACTS = ROOT / "artifacts"
 QUESTION = "Can steroid creams make milia worse?"
@@ -84,14 +84,6 @@ def serve(assistant, feedback=None):
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     return demo, port
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from paths import ROOT
-from test_browser import ARGS, CHROMIUM, serve, sync_api  # skips when test_browser skips
+from test_browser import serve  # skips when test_browser skips
 
 pytestmark = pytest.mark.browser
 
@@ -58,14 +58,6 @@ SMALL = """() => {
   }
   return {small, tiny};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

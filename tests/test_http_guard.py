@@ -392,14 +392,14 @@ def test_after_the_fuzz_the_log_is_clean_and_memory_bounded(app, fuzz_log):
 
 @pytest.mark.browser
 def test_the_page_loads_and_answers_under_its_csp(app):
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
+    from scripts.chromium import CHROMIUM, launch
+
+    if not CHROMIUM.exists():
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
-    from test_browser import ARGS
 
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page()
             console: list[str] = []
