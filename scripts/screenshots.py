@@ -90,7 +90,8 @@ def main() -> int:
     finally:
         demo.close()
     for path in sorted(args.out.glob("app-*.png")):
-        print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB")
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"{shown}  {path.stat().st_size // 1024} KB")
     return 0
 
 
