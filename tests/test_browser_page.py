@@ -19,6 +19,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 BOTS = "document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length"
+USERS = "document.querySelectorAll('#vb-chat [data-testid=\"user\"]').length"
 
 #: How much of an element is inside both the window and the chat's scrolling area (0..1).
 SHOWN = """(el) => {
@@ -201,6 +202,46 @@ def test_no_question_is_lost_and_each_status_shows_in_the_source_panel(browser, 
     page.wait_for_timeout(1500)
     assert page.evaluate(BOTS) == 4
     assert "not stored" in page.locator("#vb-feedback-note").inner_text()
+    page.context.close()
+
+
+def test_a_question_typed_while_an_example_is_on_its_way_arrives_whole(browser, port):
+    """An example clicked, then a question typed and sent before the example shows in the chat:
+    the example showing first must not empty the box (the typed question once reached the
+    server empty, as "(empty question)"). The network is held so the order is certain."""
+    page = open_page(browser, port)
+    example, typed = "Will a milia removal cream work?", "Who painted the Mona Lisa?"
+    held = {}
+
+    def hold(route):
+        body = route.request.post_data or ""
+        for text in (example, typed):
+            if text in body:
+                held[text] = route
+                return
+        route.continue_()
+
+    page.route("**/gradio_api/queue/join*", hold)
+    page.get_by_role("button", name=example).click()
+    page.fill("#vb-question textarea", typed)
+    page.keyboard.press("Enter")
+    for _ in range(200):  # both sends are waiting at the network
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(25)
+    assert set(held) == {example, typed}
+    box = page.locator("#vb-question textarea")
+    held.pop(example).continue_()
+    page.wait_for_function(USERS + " === 1")
+    page.wait_for_timeout(300)  # the page's script has seen the example appear
+    assert box.input_value() == typed  # still in the box: its question has not shown yet
+    held.pop(typed).continue_()
+    page.wait_for_function(USERS + " === 2")
+    page.wait_for_function("document.querySelector('#vb-question textarea').value === ''")
+    users = page.locator('#vb-chat [data-testid="user"]').all_inner_texts()
+    assert [u.strip() for u in users] == [example, typed]
+    wait_answers(page, 2)
+    assert "does not cover this" in page.locator('#vb-chat [data-testid="bot"]').last.inner_text()
     page.context.close()
 
 

@@ -181,14 +181,27 @@
   // ---- Question box: emptied once its question shows in the chat -----------------------------
   // The server never empties the box (an answer arriving must not erase what is being typed):
   // the text sent is remembered here, and the box is emptied when that question appears in
-  // the chat and the box still holds exactly it.
-  let sentText = null;
+  // the chat and the box still holds exactly it. Another message appearing meanwhile (an
+  // example clicked just before) does not count: emptying the box then could also empty what
+  // Gradio reads for the question a moment later, and the question would arrive empty.
+  let sentText = null, sentSeen = 0;
   const questionBox = () => $("#vb-question textarea");
+  // What is compared: letters and digits only (the chat shows the question escaped, its
+  // control characters as U+FFFD, its whitespace folded); all of it if it has none.
+  function key(text) {
+    const s = String(text).normalize("NFC").toLowerCase();
+    const words = s.replace(/[^\p{L}\p{N}]+/gu, "");
+    return words || s.replace(/\s+/g, " ").trim();
+  }
+  const shown = (text) => users().filter((m) => key(readable(m)) === key(text)).length;
   function remember() {
     const box = questionBox();
     const limit = Number($("#vb-counter-row .vb-counter")?.dataset.limit) || Infinity;
     // A question over the limit is not sent (the server says so): it stays.
-    if (box && box.value.trim() && box.value.length <= limit) sentText = box.value;
+    if (box && box.value.trim() && box.value.length <= limit) {
+      sentText = box.value;
+      sentSeen = shown(sentText);  // the same question asked before is already in the chat
+    }
   }
   document.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey && ev.target instanceof Element && ev.target.closest("#vb-question")) remember();
@@ -199,11 +212,14 @@
   function emptySent() {
     const box = questionBox();
     if (!box || sentText === null) return;
+    const last = users().at(-1);
+    const arrived = (last && key(readable(last)) === key(sentText)) || shown(sentText) > sentSeen;
+    if (!arrived) return;  // another message (an example): the question is still on its way
     if (box.value === sentText) {
       box.value = "";
       box.dispatchEvent(new Event("input", { bubbles: true }));
-      sentText = null;
     }
+    sentText = null;
   }
 
   // ---- Question box: visible limit and counter ----------------------------------------------
