@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,12 +20,7 @@ import time
 import httpx
 
 from benchmarks import RESULTS, ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from scripts.ports import free_port
 
 
 def first_answer(base: str, deadline: float) -> dict:

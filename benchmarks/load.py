@@ -29,7 +29,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from typing import Any
 import httpx
 
 from benchmarks import RESULTS, ROOT
+from scripts.ports import free_port
 
 # The statuses of the `/ask` contract (assistant/answer.py STATUSES; README).
 STATUSES = ("answered", "related", "not_found", "chitchat", "invalid", "not_english")
@@ -340,12 +340,6 @@ async def run_overload(
 
 
 # ---- the server -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AppProcess:

@@ -10,22 +10,16 @@ show the page as it is now.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from pathlib import Path
 
 from chromium import CHROMIUM, launch  # scripts/chromium.py (this script's folder)
+from ports import free_port  # scripts/ports.py
 
 ROOT = Path(__file__).resolve().parent.parent
 BOTS = "n => document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length >= n"
 QUESTION = "Can steroid creams make milia worse?"
 EXAMPLE = "Will a milia removal cream work?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def shoot(browser, url: str, out: Path, *, phone: bool, dark: bool, source: bool = False) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import socket
 
 import httpx
 import pytest
 from paths import DISCLAIMER, ROOT
 
 from assistant.answer import LABELS, TEMPLATES, escape_markdown
+from scripts.ports import free_port
 
 pytestmark = pytest.mark.server
 
@@ -24,12 +24,6 @@ ON_TOPIC = "Can steroid creams make milia worse?"
 OFF_TOPIC = "Who painted the Mona Lisa?"
 FIRST = "Do milia go away on their own?"
 FOLLOWUP = "what about on babies?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def source_text(name: str) -> str:

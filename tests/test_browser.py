@@ -8,13 +8,13 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 from paths import ROOT
 
 from scripts.chromium import CHROMIUM
+from scripts.ports import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -64,12 +64,6 @@ LEFTOVERS = r"""() => {
   }
   return bad;
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def squash(text: str) -> str:

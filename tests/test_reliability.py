@@ -27,6 +27,7 @@ from paths import ROOT
 
 from assistant.errors import IndexStaleError
 from benchmarks import load
+from scripts.ports import free_port
 
 
 def env_without_verbatim(**extra: str) -> dict[str, str]:
@@ -68,7 +69,7 @@ def url(real_assistant) -> Iterator[str]:
 
     app = build_demo(real_assistant)
     app.launch(
-        prevent_thread_lock=True, server_name="127.0.0.1", server_port=load.free_port(), quiet=True
+        prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True
     )
     yield app.local_url.rstrip("/")
     app.close()
@@ -326,7 +327,7 @@ def test_read_only_stale_index_through_the_cli_and_the_app(stale_read_only):
         env=env_without_verbatim(
             VERBATIM_CORPUS=str(corpus),
             VERBATIM_INDEX=str(index),
-            GRADIO_SERVER_PORT=str(load.free_port()),
+            GRADIO_SERVER_PORT=str(free_port()),
         ),
         timeout=120,
     )

@@ -13,7 +13,6 @@ import json
 import logging
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from hypothesis import strategies as st
 from paths import DISCLAIMER, ROOT
 
 from assistant.answer import LABELS, STATUSES, TEMPLATES
+from scripts.ports import free_port
 
 SEED = (ROOT / "corpus" / "secondary-milia.txt").read_bytes().decode("utf-8")
 MARKER = "zqxj-private-question-7741"  # must never reach a log
@@ -80,12 +80,6 @@ def verbatim(answer: dict) -> bool:
     if (answer["status"] in ("answered", "related")) != bool(answer["passages"]):
         return False
     return all(SEED[p["start"] : p["end"]] == p["text"] for p in answer["passages"])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
