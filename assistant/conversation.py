@@ -13,7 +13,9 @@ the source's wording:
    milia?").
 2. **Reference**: it points back with a pronoun or demonstrative (*it*, *they*, *them*, *that*,
    *this*, *those*...) and does not name the corpus's topic itself ("does it stop them coming
-   back?", "how does that happen?"; but not "do milia go away on their own?").
+   back?", "how does that happen?"; but not "do milia go away on their own?"). When its
+   references are all plural ("how long do they last?"), only a previous question that names
+   something plural is used (`has_plural_antecedent`): not "does retinol help?".
 3. **Bare**: it has no content word at all ("why not?", "how so?").
 
 The corpus's topic is the engine's (focus.py: words in more than a third of the passages,
@@ -24,6 +26,8 @@ texts joined, previous first) and alone. The joined reading is used when it find
 otherwise the question is answered alone, so an unrelated question that merely starts with
 "and" is not rescued by the previous one. When the joined reading is used, the answer says so
 in a fixed sentence and `Answer.previous_question` names the question it was read with.
+A reference with nothing to point back to is read about the source's main topic instead
+(`Assistant.topic_word()`), and only when alone it finds no answer (engine.py).
 Measured on eval/followups.jsonl (docs/quality.md).
 """
 
@@ -63,6 +67,11 @@ REFERENCES = frozenset(
         "same",
     }
 )
+#: References that need a plural antecedent ("how long do they last?" cannot point back to
+#: "does retinol help?").
+PLURAL_REFERENCES = frozenset({"they", "them", "their", "theirs", "themselves", "these", "those"})
+#: Word endings that look plural but are not ("glass", "virus", "psoriasis", "this").
+_NOT_PLURAL_ENDINGS = ("ss", "us", "is", "ous")
 #: Words a whole question starts with (after a lead: "and can alopecia cause milia?").
 QUESTION_STARTS = frozenset(
     {
@@ -123,6 +132,36 @@ def followup_rule(
     if not any(is_content(w) for w in words):
         return "bare"
     return None
+
+
+def points_back_plural(question: str) -> bool:
+    """The question's references are all plural ones ("they", "them", "these"...), so what
+    it points back to must be plural."""
+    found = {w for w in tokens(question) if w in REFERENCES}
+    return bool(found) and found <= PLURAL_REFERENCES
+
+
+def has_plural_antecedent(
+    text: str, names_topic: Callable[[str], bool], is_content: Callable[[str], bool]
+) -> bool:
+    """`text` (a previous question) names something a plural pronoun can point to: the
+    corpus's topic, a plural-looking content word ("creams", "medications") or a plural
+    reference of its own.
+
+    >>> topic = lambda w: w == "milia"
+    >>> content = lambda w: w not in {"does", "help", "can", "cause"}
+    >>> has_plural_antecedent("does retinol help?", topic, content)
+    False
+    >>> has_plural_antecedent("can steroid creams cause a rash?", topic, content)
+    True
+    """
+    for w in tokens(text):
+        if names_topic(w) or w in PLURAL_REFERENCES:
+            return True
+        plural = len(w) >= 4 and w.endswith("s") and not w.endswith(_NOT_PLURAL_ENDINGS)
+        if plural and is_content(w) and w not in QUESTION_STARTS:  # not "does", "has"
+            return True
+    return False
 
 
 def previous_question(history: Sequence[object], usable: Callable[[str], bool]) -> str | None:

@@ -18,7 +18,14 @@ from bm25s.stopwords import STOPWORDS_EN
 from .answer import Answer, Quote, Span, make_answer, read_with
 from .candidates import Store
 from .choices import DEFAULT_MODE, MODES, Mode, Status
-from .conversation import followup_rule, history_problem, joined, previous_question
+from .conversation import (
+    followup_rule,
+    has_plural_antecedent,
+    history_problem,
+    joined,
+    points_back_plural,
+    previous_question,
+)
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
 from .errors import (
@@ -182,6 +189,7 @@ class Assistant:
         # quotes, and the page's title and examples. A broken file fails here, at load.
         self.product = load_product(corpus_dir, index.documents)
         self._topic: dict[float, frozenset[str]] = {}
+        self._topic_word: str | None = None  # topic_word(): "" when the corpus has none
         self._known_word: Callable[[str], bool] | None = None
         self._speller: Speller | None = None
         self._speller_built = False
@@ -334,15 +342,23 @@ class Assistant:
             elif (language := self.foreign_language(c.text)) is not None:
                 answers[i] = replace(make_answer(c.text, Status.NOT_ENGLISH), language=language)
             else:
-                previous = self.previous_question(c.text, histories[i] or ())
+                rule = followup_rule(c.text, self._names_topic, self._is_content)
+                previous = self.previous_question(c.text, histories[i] or (), rule)
                 alone = len(texts)
                 texts.append(c.text)
                 focus_of.append(c.text)
                 topic_required.append(True)
                 joined_at = None
-                if previous is not None:
+                # A question that points back to nothing said before ("how long do they
+                # last?" first, or after "does retinol help?") is also read about the source's
+                # main topic ("milia how long do they last?"), used when alone it finds no
+                # answer.
+                with_text = previous
+                if previous is None and rule == "reference":
+                    with_text = self.topic_word()
+                if with_text is not None:
                     joined_at = len(texts)
-                    texts.append(joined(previous, c.text))
+                    texts.append(joined(with_text, c.text))
                     focus_of.append(c.text)
                     topic_required.append(False)
                 readings[i] = (alone, joined_at, previous or "")
@@ -351,10 +367,13 @@ class Assistant:
             found = self._retrieve(texts, focus, k, mode)
             for i, (alone, joined_at, previous) in readings.items():
                 answer = found[alone]
-                if joined_at is not None and found[joined_at].status == Status.ANSWERED:
-                    answer = read_with(
-                        replace(found[joined_at], question=checked[i].text), previous
-                    )
+                second = found[joined_at] if joined_at is not None else None
+                if second is None or second.status != Status.ANSWERED:
+                    pass
+                elif previous:  # read with the previous question first; the answer says so
+                    answer = read_with(replace(second, question=checked[i].text), previous)
+                elif answer.status != Status.ANSWERED:  # about the topic: only as a rescue
+                    answer = replace(second, question=checked[i].text)
                 answers[i] = answer
         return [a for a in answers if a is not None]
 
@@ -378,14 +397,17 @@ class Assistant:
             )
         return found
 
-    def previous_question(self, question: str, history: Sequence[object]) -> str | None:
+    def previous_question(
+        self, question: str, history: Sequence[object], rule: str | None
+    ) -> str | None:
         """The previous question a follow-up is read together with (conversation.py), or None
-        when `question` stands on its own or the history holds no usable question."""
-        if not history:
-            return None
-        if followup_rule(question, self._names_topic, self._is_content) is None:
+        when `question` stands on its own (`rule`: its `followup_rule`) or the history holds no
+        usable question. A question whose references are all plural ("how long do they
+        last?") is read only with a question that names something plural."""
+        if not history or rule is None:
             return None
         limit = self.settings.max_question_chars
+        plural = rule == "reference" and points_back_plural(question)
 
         def usable(text: str) -> bool:
             c = validate_question(text, limit)
@@ -393,6 +415,9 @@ class Assistant:
                 c.problem is None
                 and not is_chitchat(c.text)
                 and self.foreign_language(c.text) is None
+                and (
+                    not plural or has_plural_antecedent(c.text, self._names_topic, self._is_content)
+                )
             )
 
         previous = previous_question(history, usable)
@@ -476,6 +501,28 @@ class Assistant:
         text = (question.rstrip(TRAILING) or question) + QUERY_END
         speller = self.speller() if self.settings.spelling else None
         return speller.correct(text) if speller is not None else text
+
+    def topic_word(self) -> str | None:
+        """The source's main topic as a word: of the topic stems that are content words, the
+        one in the most passages, in the surface form the index's vocabulary keeps ("milia").
+        None when the corpus has no such word (or the index has no vocabulary)."""
+        if self._topic_word is None:
+            vocabulary = self.index.vocabulary
+            forms = dict(zip(vocabulary.stems, vocabulary.forms)) if vocabulary else {}
+            word = ""
+            share = self.settings.topic_share
+            while share < 1.0:  # the narrowest share that still leaves a topic word
+                found = sorted(
+                    forms[s]
+                    for s in self.index.common_stems(share)
+                    if s in forms and self._is_content(forms[s]) and forms[s].isalpha()
+                )
+                if not found:
+                    break
+                word = found[0]
+                share += 0.05
+            self._topic_word = word
+        return self._topic_word or None
 
     def topic(self) -> frozenset[str]:
         """The corpus's topic words (BM25 stems in more than `topic_share` of the passages)."""

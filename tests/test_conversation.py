@@ -69,6 +69,74 @@ def test_without_any_usable_history_a_follow_up_is_read_alone(real_assistant):
         assert answer.status == "not_found" and answer.previous_question is None
 
 
+LASTS = "how long do they last?"
+#: What the source says about how long milia last (eval/followups.jsonl f019's evidence).
+HOW_LONG = "it disappears within a couple weeks"
+
+
+def test_they_is_not_read_with_a_question_that_names_nothing_plural(real_assistant):
+    """Issue 16: "how long do they last?" after "does retinol help?" was read as a question
+    about retinol and quoted the medications paragraph."""
+    answer = real_assistant.ask(LASTS, history=["does retinol help?"])
+    assert answer.previous_question is None
+    assert answer.status == "answered" and HOW_LONG in answer.passages[0].text
+    assert not answer.answer.startswith("*" + TEMPLATES["followup"])
+    assert_verbatim(real_assistant, answer)
+    # An earlier question that names the topic is what "they" points to.
+    answer = real_assistant.ask(LASTS, history=["what are milia?", "does retinol help?"])
+    assert answer.previous_question == "what are milia?"
+    # A plural in the previous question is enough ("creams", and here "milia" too).
+    answer = real_assistant.ask(LASTS, history=["Can steroid creams make milia worse?"])
+    assert answer.previous_question == "Can steroid creams make milia worse?"
+
+
+def test_a_question_pointing_back_to_nothing_is_read_about_the_sources_topic(real_assistant):
+    assert real_assistant.topic_word() == "milia"
+    answer = real_assistant.ask(LASTS)  # "they": nothing was said before
+    assert answer.status == "answered" and answer.previous_question is None
+    assert answer.question == LASTS
+    assert HOW_LONG in answer.passages[0].text
+    assert_verbatim(real_assistant, answer)
+    # Only as a rescue: a question answered alone keeps its own reading (read about the
+    # topic first, this one's answer fell to second place).
+    answer = real_assistant.ask("can I just squeeze them out?")
+    assert "If you attempt to take them off yourself" in answer.passages[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "plural"),
+    [
+        ("how long do they last?", True),
+        ("are these dangerous?", True),
+        ("does it hurt?", False),
+        ("do they leave it scarred?", False),  # "it" could point to a singular thing
+        ("how long do milia last?", False),
+    ],
+)
+def test_which_references_need_a_plural(question, plural):
+    from assistant.conversation import points_back_plural
+
+    assert points_back_plural(question) is plural
+
+
+@pytest.mark.parametrize(
+    ("previous", "found"),
+    [
+        ("does retinol help?", False),
+        ("is retinol a topical steroid?", False),  # "is", "does", "has": not plurals
+        ("which medications can cause it?", True),
+        ("do milia go away?", True),  # the topic
+        ("are these whiteheads?", True),
+        ("is psoriasis a virus?", False),
+    ],
+)
+def test_what_a_plural_reference_can_point_back_to(real_assistant, previous, found):
+    from assistant.conversation import has_plural_antecedent
+
+    a = real_assistant
+    assert has_plural_antecedent(previous, a._names_topic, a._is_content) is found
+
+
 @pytest.mark.parametrize(
     ("history", "words"),
     [
