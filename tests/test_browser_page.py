@@ -225,7 +225,7 @@ def test_a_question_typed_while_an_example_is_on_its_way_arrives_whole(browser, 
     page.get_by_role("button", name=example).click()
     page.fill("#vb-question textarea", typed)
     page.keyboard.press("Enter")
-    for _ in range(200):  # both sends are waiting at the network
+    for _ in range(600):  # both sends are waiting at the network (15 s at most)
         if len(held) == 2:
             break
         page.wait_for_timeout(25)
