@@ -233,11 +233,12 @@ class Handlers:
         return self._answer_step(outbox, top_k, redraw=True)
 
     def chat_api(
-        self, message: object, top_k: object, outbox: Outbox, session: object
+        self, message: object, top_k: object, outbox: Outbox
     ) -> tuple[list[dict[str, str]], str, Session]:
-        # /chat: send and answer in one call (API clients wait for the answer).
+        # /chat: send and answer in one call (API clients wait for the answer), through the
+        # session's outbox like the page's steps, so both always show one conversation.
         sent = self.control.send(message, outbox)
-        new = self.control.answer_pending(sent, session, top_k)
+        new = outbox.record(self.control.answer_pending(sent, outbox.answered(), top_k))
         return self.control.messages(sent, new), "", new
 
     def retry(self, outbox: Outbox, evt: gr.EventData) -> None:
@@ -439,7 +440,7 @@ def wire_events(demo: VerbatimBlocks, page: Page, handlers: Handlers) -> None:
 
     page.api_button.click(
         handlers.chat_api,
-        inputs=[page.box, page.top_k, page.outbox, page.session],
+        inputs=[page.box, page.top_k, page.outbox],
         outputs=[page.chatbot, page.box, page.session],
         api_name="chat",
         preprocess=False,
