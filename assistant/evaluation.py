@@ -625,25 +625,36 @@ def evaluate_questions(
     return Evaluation(summary, per_mode, calibration)
 
 
+def beir_assistant(
+    beir: BeirSet, folder: Path, settings: Settings, embedder: Any
+) -> tuple[Assistant, dict[str, str]]:
+    """`beir` written as a corpus into `folder`/corpus, indexed into `folder`/index by
+    `embedder`, and loaded with both thresholds off (rankings are wanted whole; abstention is
+    judged from the recorded scores). Returns the assistant and `write_beir_corpus`'s names."""
+    from .store import build_index
+
+    names = write_beir_corpus(beir, folder / "corpus")
+    build_index(folder / "corpus", folder / "index", settings, embedder)
+    assistant = Assistant.load(
+        folder / "corpus",
+        folder / "index",
+        replace(settings, threshold=-1.0, focus_threshold=-1.0),
+        embedder=embedder,
+        rebuild=False,
+    )
+    return assistant, names
+
+
 def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Settings) -> Evaluation:
     """Index a BEIR folder in a temporary directory and answer every judged query in each mode.
     Retrieval metrics need the full ranking, so abstention (the engine's refusal rule) is
     applied to the recorded scores afterwards."""
     from .embedding import load_embedder
-    from .store import build_index
 
     beir = load_beir(folder, split)
     embedder = load_embedder(settings.model)
     with tempfile.TemporaryDirectory(prefix="verbatim-beir-") as tmp:
-        names = write_beir_corpus(beir, Path(tmp) / "corpus")
-        manifest = build_index(Path(tmp) / "corpus", Path(tmp) / "index", settings, embedder)
-        assistant = Assistant.load(
-            Path(tmp) / "corpus",
-            Path(tmp) / "index",
-            replace(settings, threshold=-1.0, focus_threshold=-1.0),
-            embedder=embedder,
-            rebuild=False,
-        )
+        assistant, names = beir_assistant(beir, Path(tmp), settings, embedder)
         per_mode = {m: run_beir(assistant, beir, names, m, progress=True) for m in modes}
     # A BEIR folder is indexed afresh, so it has no calibration: the defaults apply (or the
     # thresholds given in `settings`).
@@ -659,7 +670,7 @@ def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Sett
         "threshold": thresholds.threshold,
         "focus_threshold": thresholds.focus_threshold,
         "top_k": 10,
-        "build_seconds": manifest.build_seconds,
+        "build_seconds": assistant.index.manifest.build_seconds,
         "modes": {m: beir_metrics(r, beir.qrels) for m, r in per_mode.items()},
     }
     return Evaluation(summary, per_mode)

@@ -44,7 +44,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +58,16 @@ from assistant.choices import Status  # noqa: E402
 from assistant.embedding import load_embedder  # noqa: E402
 from assistant.engine import refusal_status  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
+    beir_assistant,
     load_beir,
     load_dataset,
     run_beir,
     run_mode,
-    write_beir_corpus,
 )
 from assistant.expansion import word_model  # noqa: E402
 from assistant.focus import FILLER  # noqa: E402
 from assistant.lexical import stem, words  # noqa: E402
 from assistant.question import validate_question  # noqa: E402
-from assistant.store import build_index  # noqa: E402
 
 #: 0 (the check off: nothing is below it), 0.20 .. 0.80 by 0.05, and by 0.01 from 0.40 to 0.50,
 #: where the MiniLM coverages of the words that decide lie.
@@ -192,16 +190,7 @@ def dev_records(settings: Settings) -> list[dict[str, Any]]:
 def beir_records(name: str, settings: Settings, tmp: Path, embedder: Any) -> list[dict[str, Any]]:
     """As `assistant eval` on a BEIR folder: a fresh index, default thresholds."""
     beir = load_beir(ROOT / "eval" / name)
-    folder = tmp / name
-    names = write_beir_corpus(beir, folder / "corpus")
-    build_index(folder / "corpus", folder / "index", settings, embedder)
-    assistant = Assistant.load(
-        folder / "corpus",
-        folder / "index",
-        replace(settings, threshold=-1.0, focus_threshold=-1.0),
-        embedder=embedder,
-        rebuild=False,
-    )
+    assistant, names = beir_assistant(beir, tmp / name, settings, embedder)
     results = run_beir(assistant, beir, names, "rerank")
     limits = settings.with_calibration(None)
     judge = Coverage(assistant)

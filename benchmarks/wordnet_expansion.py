@@ -49,7 +49,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +63,15 @@ from assistant import Assistant, Settings  # noqa: E402
 from assistant.choices import Mode  # noqa: E402
 from assistant.embedding import load_embedder  # noqa: E402
 from assistant.evaluation import (  # noqa: E402
+    beir_assistant,
     beir_metrics,
     load_beir,
     load_dataset,
     metrics,
     run_beir,
     run_mode,
-    write_beir_corpus,
 )
 from assistant.lexical import stem, words  # noqa: E402
-from assistant.store import build_index  # noqa: E402
 
 WORDNET = Path("/usr/share/wordnet")
 #: The 45 lexicographer files of WordNet 3.0, as lexnames(5WN) lists them. nltk's reader opens
@@ -326,16 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder = load_embedder(settings.model)
     for name in ("beir-apache-2.0", "beir-zlib-faq"):
         beir = load_beir(ROOT / "eval" / name)
-        folder = Path(tmp.name) / name
-        names = write_beir_corpus(beir, folder / "corpus")
-        build_index(folder / "corpus", folder / "index", settings, embedder)
-        base = Assistant.load(
-            folder / "corpus",
-            folder / "index",
-            replace(settings, threshold=-1.0, focus_threshold=-1.0),
-            embedder=embedder,
-            rebuild=False,
-        )
+        base, names = beir_assistant(beir, Path(tmp.name) / name, settings, embedder)
         sets[name] = (WordNetAssistant.of(base), beir, names)
 
     rows, baseline = [], None

@@ -174,18 +174,13 @@ def questions(args) -> dict:
 
 def beir(args, folder: Path) -> dict:
     from assistant.embedding import load_embedder
-    from assistant.store import build_index
 
     data = evaluation.load_beir(folder, "test")
     model = AnswerModel.load(args.model)
     settings = Settings(threshold=-1.0, focus_threshold=-1.0)
     embedder = load_embedder(settings.model)
     with tempfile.TemporaryDirectory(prefix="verbatim-answer-model-") as tmp:
-        names = evaluation.write_beir_corpus(data, Path(tmp) / "corpus")
-        build_index(Path(tmp) / "corpus", Path(tmp) / "index", settings, embedder)
-        assistant = Assistant.load(
-            Path(tmp) / "corpus", Path(tmp) / "index", settings, embedder=embedder, rebuild=False
-        )
+        assistant, names = evaluation.beir_assistant(data, Path(tmp), settings, embedder)
         items = [
             {
                 "id": qid,
