@@ -368,12 +368,11 @@ class Assistant:
             for i, (alone, joined_at, previous) in readings.items():
                 answer = found[alone]
                 second = found[joined_at] if joined_at is not None else None
-                if second is None or second.status != Status.ANSWERED:
-                    pass
-                elif previous:  # read with the previous question first; the answer says so
-                    answer = read_with(replace(second, question=checked[i].text), previous)
-                elif answer.status != Status.ANSWERED:  # about the topic: only as a rescue
-                    answer = replace(second, question=checked[i].text)
+                if second is not None and second.status == Status.ANSWERED:
+                    if previous:  # read with the previous question first; the answer says so
+                        answer = read_with(replace(second, question=checked[i].text), previous)
+                    elif answer.status != Status.ANSWERED:  # about the topic: only a rescue
+                        answer = replace(second, question=checked[i].text)
                 answers[i] = answer
         return [a for a in answers if a is not None]
 
