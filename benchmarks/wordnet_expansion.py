@@ -39,7 +39,7 @@ to benchmarks/results/wordnet-expansion.json. The test split and eval/blind.json
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import ast
 import io
 import itertools
 import json
@@ -287,17 +287,23 @@ class WordNetAssistant(Assistant):
 
 
 def zlib_kinds() -> dict[str, str]:
-    """Query id -> kind ("lay" or "direct") of the zlib FAQ set, from the script that wrote it
-    (run as a script, it imports its neighbour eval/beir_files.py)."""
-    if str(ROOT / "eval") not in sys.path:
-        sys.path.append(str(ROOT / "eval"))
-    spec = importlib.util.spec_from_file_location(
-        "zlib_faq", ROOT / "eval" / "make_beir_zlib_faq.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return {q: kind for q, kind, _, _ in module.QUERIES}
+    """Query id -> kind ("lay" or "direct") of the zlib FAQ set, read from the `QUERIES` literal
+    of the script that wrote it (eval/make_beir_zlib_faq.py) without running it: the script
+    imports its neighbour eval/beir_files.py as a script does, which would need eval/ on
+    sys.path."""
+    tree = ast.parse((ROOT / "eval" / "make_beir_zlib_faq.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.AnnAssign | ast.Assign)
+            and node.value is not None
+            and "QUERIES" in [t.id for t in _targets(node) if isinstance(t, ast.Name)]
+        ):
+            return {q: kind for q, kind, _, _ in ast.literal_eval(node.value)}
+    raise LookupError("eval/make_beir_zlib_faq.py has no QUERIES list")
+
+
+def _targets(node: ast.AnnAssign | ast.Assign) -> list[ast.expr]:
+    return [node.target] if isinstance(node, ast.AnnAssign) else node.targets
 
 
 def main(argv: Sequence[str] | None = None) -> int:
