@@ -31,7 +31,7 @@ from .controller import (
     Outbox,
     Questions,
     Session,
-    parse_passages,
+    parse_top_k,
 )
 from .feedback import FEEDBACK_ENV, FeedbackLog, feedback_record
 from .layout import CONCURRENCY_LIMIT, QUEUE_SIZE, VerbatimBlocks, build_demo
@@ -56,6 +56,6 @@ __all__ = [
     "build_demo",
     "feedback_record",
     "load_product",
-    "parse_passages",
+    "parse_top_k",
     "render_source",
 ]

@@ -52,10 +52,11 @@ FEEDBACK_OFF = "Thumbs up/down are not stored on this server."
 _CITE_KEY = re.compile(r"^(\d{1,9})-(\d{1,2})(?:-\d{1,12})?$")
 
 
-def parse_passages(
+def parse_top_k(
     value: object, default: int, maximum: int = API_MAX_PASSAGES
 ) -> tuple[int, str | None]:
-    """(count, None) for a usable passage count, else (default, message saying what is wrong).
+    """(top_k, None) for a usable number of passages to show, else (default, message saying
+    what is wrong).
 
     None means the default. Whole numbers sent as floats (3.0, as JSON clients often do) count.
     """
@@ -279,7 +280,7 @@ class ChatController:
     ) -> dict[str, Any]:
         """The `/ask` endpoint (its `passages`: how many to show): `Answer.to_dict()`, bad input
         as status "invalid"."""
-        k, problem = parse_passages(top_k, self.default_k)
+        k, problem = parse_top_k(top_k, self.default_k)
         if problem:
             checked = validate_question(question, self.max_chars)
             if checked.problem:  # the question's own problem comes first
@@ -305,7 +306,7 @@ class ChatController:
     def _answer(self, message: object, top_k: object, session: Session) -> tuple[str, bool, Answer]:
         """(question as checked, whether the previous question was used, the answer), with up
         to `top_k` passages (the page's slider)."""
-        k, problem = parse_passages(top_k, self.default_k, UI_MAX_PASSAGES)
+        k, problem = parse_top_k(top_k, self.default_k, UI_MAX_PASSAGES)
         text = validate_question(message, self.max_chars).text
         if problem:
             return text, False, make_answer(text, Status.INVALID, message=problem)
