@@ -428,7 +428,7 @@ def _json_object(body: bytes) -> tuple[dict[str, Any], str | None]:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        return {}, 'The request body must be a JSON object, e.g. {"data": ["What are milia?", 3]}.'
+        return {}, 'The request body must be a JSON object, e.g. {"data": ["your question", 3]}.'
     if not isinstance(payload, dict):
         return {}, f"The request body must be a JSON object, not a {type(payload).__name__}."
     return payload, None

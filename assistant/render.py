@@ -38,7 +38,7 @@ TEMPLATES = {
     ),
     "chitchat": (
         "Hello! I answer questions about the source text by quoting it word for word, "
-        "with a citation for every quote. I never write medical advice of my own. "
+        "with a citation for every quote. I never write advice or claims of my own. "
         "Ask me something the text might cover."
     ),
     "chitchat_thanks": (
