@@ -1,6 +1,7 @@
-"""The page as a person meets it, in real Chromium: phone and desktop, reading order, copies,
-long input, no lost questions, and an axe-core accessibility check (WCAG 2.1 A/AA) in light and
-dark mode. One server and one browser for the module.
+"""The page as a person meets it, in real Chromium: phone and desktop, reading order (and the
+"New answer" cue when the reader scrolled away), copies, long input, editing a question, no lost
+questions, and an axe-core accessibility check (WCAG 2.1 A/AA) in light and dark mode. One
+server and one browser for the module (and a slow server for the cue).
 
 axe-core comes from the npm registry (package.json at the repository root; `npm ci`).
 """
@@ -8,6 +9,7 @@ axe-core comes from the npm registry (package.json at the repository root; `npm 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from paths import ROOT
@@ -304,4 +306,86 @@ def test_no_serious_accessibility_violations(browser, port, viewport, dark):
     found["answer"] = _axe(page)
     assert found == {"start": [], "answer": []}
     assert page.evaluate(SMALL) == {"small": [], "tiny": []}
+    page.context.close()
+
+
+class _Slow:
+    """An assistant that takes `delay` seconds per question: time to scroll away meanwhile."""
+
+    def __init__(self, inner, delay: float) -> None:
+        self.inner, self.delay = inner, delay
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def ask(self, *args, **kwargs):
+        time.sleep(self.delay)
+        return self.inner.ask(*args, **kwargs)
+
+
+#: The chat's scrolling element (as the page's script finds it), scrolled to its top.
+SCROLL_CHAT_TO_TOP = """() => {
+  let el = document.querySelector('#vb-chat [role="log"]');
+  while (el && el !== document.body) {
+    const s = getComputedStyle(el);
+    if (/(auto|scroll)/.test(s.overflowY) && el.scrollHeight > el.clientHeight) break;
+    el = el.parentElement;
+  }
+  el.scrollTop = 0;
+  return el.scrollHeight > el.clientHeight;
+}"""
+
+
+def test_an_answer_arriving_while_the_reader_scrolled_away_shows_a_new_answer_cue(
+    browser, real_assistant
+):
+    """The reader scrolls up while an answer is on its way: the text stays where it is, a
+    "New answer" button appears, and it brings the question and quote [1] into view."""
+    demo, slow_port = serve(_Slow(real_assistant, 1.5))
+    try:
+        page = open_page(browser, slow_port)
+        ask(page, "What causes secondary milia?", 0)
+        ask(page, "Can steroid creams make milia worse?", 1)
+        cue = page.locator("#vb-chat .vb-new-answer")
+        assert not cue.is_visible()
+        page.fill("#vb-question textarea", "Should I squeeze milia myself?")
+        page.keyboard.press("Enter")
+        page.wait_for_function(USERS + " >= 3")
+        page.wait_for_timeout(300)  # the script has shown the new question
+        assert page.evaluate(SCROLL_CHAT_TO_TOP)  # the chat is long enough to scroll
+        wait_answers(page, 3)
+        cue.wait_for(state="visible", timeout=5_000)
+        assert shown(page, '#vb-chat [data-testid="user"]') == 0  # not moved under the reader
+        cue.click()
+        page.wait_for_timeout(300)
+        assert shown(page, '#vb-chat [data-testid="user"]') > 0.9
+        assert (
+            page.locator('#vb-chat [data-testid="bot"]')
+            .last.locator("blockquote")
+            .first.evaluate(SHOWN)
+            > 0.5
+        )
+        assert not cue.is_visible()
+        page.context.close()
+    finally:
+        demo.close()
+
+
+def test_editing_the_last_question_asks_the_edited_text_in_its_place(browser, port):
+    page = open_page(browser, port)
+    ask(page, "Who painted the Mona Lisa?", 0)
+    assert "does not cover this" in page.locator('#vb-chat [data-testid="bot"]').last.inner_text()
+    row = page.locator("#vb-chat .user-row").last
+    row.hover()
+    row.get_by_role("button", name="Edit").click()
+    page.locator("#vb-chat textarea").fill("Can steroid creams make milia worse?")
+    page.locator("#vb-chat").get_by_role("button", name="Submit").click()
+    page.wait_for_function(
+        "document.querySelector('#vb-chat [data-testid=\"bot\"]')?.innerText"
+        ".startsWith('The source text says:')",
+        timeout=30_000,
+    )
+    users = page.locator('#vb-chat [data-testid="user"]').all_inner_texts()
+    assert [u.strip() for u in users] == ["Can steroid creams make milia worse?"]
+    assert page.evaluate(BOTS) == 1
     page.context.close()
