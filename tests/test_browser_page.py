@@ -143,6 +143,10 @@ def test_desktop_long_answer_keeps_quote_one_in_view_and_copies_clean_text(brows
     assert (
         "[1]" in bot.inner_text() and "Medication-associated Milia, paragraph" in bot.inner_text()
     )
+    # The citation line is short; the file and offsets are one hover away (its tooltip).
+    cite = bot.locator(".vb-cite").first
+    assert "characters" not in cite.inner_text() and "secondary-milia.txt" not in cite.inner_text()
+    assert re.fullmatch(r"secondary-milia\.txt, characters \d+–\d+", cite.get_attribute("title"))
 
     # Copy: plain text, with full citations, no markup.
     row = page.locator("#vb-chat .bot-row").last
