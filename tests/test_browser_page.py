@@ -1,5 +1,5 @@
 """The page as a person meets it, in real Chromium: phone and desktop, reading order (and the
-"New answer" cue when the reader scrolled away), copies, long input, editing a question, no lost
+"New answer" cue when the reader scrolled away), copies, long input, retry and edit, no lost
 questions, and an axe-core accessibility check (WCAG 2.1 A/AA) in light and dark mode. One
 server and one browser for the module (and a slow server for the cue).
 
@@ -392,4 +392,24 @@ def test_editing_the_last_question_asks_the_edited_text_in_its_place(browser, po
     users = page.locator('#vb-chat [data-testid="user"]').all_inner_texts()
     assert [u.strip() for u in users] == ["Can steroid creams make milia worse?"]
     assert page.evaluate(BOTS) == 1
+    page.context.close()
+
+
+def test_retry_asks_the_last_question_again(browser, port):
+    """Retry re-asks, with the settings as they are now: fewer passages, a shorter answer."""
+    page = open_page(browser, port)
+    ask(page, "Can steroid creams make milia worse?", 0)
+    bot = page.locator('#vb-chat [data-testid="bot"]').last
+    assert bot.locator("blockquote").count() >= 2
+    page.locator("#vb-passages input[type=number]").fill("1")
+    page.locator("#vb-passages input[type=number]").press("Enter")
+    page.locator("#vb-chat .bot-row").last.get_by_role("button", name="Retry").click()
+    page.wait_for_function(
+        "document.querySelectorAll('#vb-chat [data-testid=\"bot\"] blockquote').length === 1",
+        timeout=30_000,
+    )
+    users = page.locator('#vb-chat [data-testid="user"]').all_inner_texts()
+    assert [u.strip() for u in users] == ["Can steroid creams make milia worse?"]
+    assert page.evaluate(BOTS) == 1
+    assert bot.inner_text().startswith("The source text says:")
     page.context.close()
