@@ -10,9 +10,11 @@ request first and each response last. It:
   server-side fetch of URLs through `/gradio_api/file=http…` with 403: the app takes no files;
 - checks the shape of the JSON the API endpoints take (`/gradio_api/call/<name>`,
   `/gradio_api/run/<name>`, `/gradio_api/queue/join`): an object, a `data` list with exactly the
-  endpoint's number of inputs, an existing `fn_index`. Anything else is a 4xx with a message
-  saying what is wrong, never a Gradio traceback that would print the request (and with it the
-  question) to the server log;
+  endpoint's number of inputs, an existing `fn_index`, no Gradio file object (`{"path": …,
+  "meta": {"_type": "gradio.FileData"}}`) anywhere in it, which Gradio would otherwise try to
+  move into its cache, fetching a URL. Anything else is a 4xx with a message saying what is
+  wrong, never a Gradio traceback that would print the request (and with it the question) to
+  the server log;
 - accepts only known Host headers and drops X-Forwarded-Host/-Proto/-For, so the page's root
   URL (which Gradio derives from them) cannot be chosen by a client;
 - refuses requests from any origin but the page's own (no CORS for other origins, and no
@@ -311,8 +313,10 @@ class HttpGuard:
             return 422, f"fn_index does not belong to /{_short(name)}: leave it out."
         least = endpoint.api_inputs if endpoint.required is None else endpoint.required
         counts = {*range(least, endpoint.api_inputs + 1), endpoint.inputs}
-        return _check_data(payload, name, counts, endpoint.api_inputs, least) or _check_fields(
-            payload
+        return (
+            _check_data(payload, name, counts, endpoint.api_inputs, least)
+            or _check_fields(payload)
+            or _check_no_files(payload)
         )
 
     def _check_join(self, body: bytes) -> tuple[int, str] | None:
@@ -325,9 +329,11 @@ class HttpGuard:
         endpoint = self.by_index.get(fn_index)
         if endpoint is None:
             return 404, f"There is no function with fn_index {fn_index}."
-        return _check_data(
-            payload, f"fn_index {fn_index}", {endpoint.inputs}, endpoint.inputs
-        ) or _check_fields(payload)
+        return (
+            _check_data(payload, f"fn_index {fn_index}", {endpoint.inputs}, endpoint.inputs)
+            or _check_fields(payload)
+            or _check_no_files(payload)
+        )
 
     # ---- the response -------------------------------------------------------------------
 
@@ -461,6 +467,28 @@ def _check_fields(payload: dict[str, Any]) -> tuple[int, str] | None:
         # "Show in source" links go through one).
         if key == "event_data" and not isinstance(value, dict | str):
             return 422, "event_data must be a JSON object or a string."
+    return None
+
+
+#: The tag Gradio looks for in request values: an object carrying it is taken for a file and, before
+#: any function runs, moved into Gradio's cache: a local path is refused with a traceback in the
+#: log, and an http(s) URL is fetched by the server and written to disk.
+FILE_TAG = "gradio.FileData"
+
+
+def _check_no_files(payload: dict[str, Any]) -> tuple[int, str] | None:
+    """422 if `data` or `event_data` holds a Gradio file object anywhere (this app takes no
+    files). Walked without recursion: the JSON may nest as deep as its parser allows."""
+    stack: list[Any] = [payload.get("data"), payload.get("event_data")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            meta = value.get("meta")
+            if isinstance(meta, dict) and meta.get("_type") == FILE_TAG:
+                return 422, "Files are refused: this app takes no files, by upload, path or URL."
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
     return None
 
 

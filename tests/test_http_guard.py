@@ -173,6 +173,38 @@ def test_every_upload_is_refused_and_nothing_is_written(app):
     assert not temp.exists() or not any(p.is_file() for p in temp.rglob("*"))
 
 
+def file_object(path: str) -> dict:
+    return {"path": path, "meta": {"_type": "gradio.FileData"}}
+
+
+def test_file_objects_in_a_request_are_refused_before_gradio_moves_them(app):
+    # Gradio moves any value shaped like a file into its cache before a function runs: a path
+    # was an InvalidPathError traceback in the log, a public URL was fetched and written.
+    before = len(server_log(app))
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        config = http.get("/config").json()
+        send = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "send_typed")
+        for path in ("/etc/passwd", "http://example.com/x.txt"):
+            for name, data in (
+                ("ask", [file_object(path)]),
+                ("ask", [f"What are milia? {MARKER}", 3, [{"nested": [file_object(path)]}]]),
+                ("chat", [file_object(path), 3]),
+            ):
+                code, text = call(http, name, {"data": data})
+                assert code == 422 and "takes no files" in json.loads(text)["detail"], text
+            for body in (
+                {"data": [file_object(path), None], "fn_index": send, "session_hash": "f1"},
+                {"data": [MARKER, None], "fn_index": send, "event_data": file_object(path)},
+            ):
+                r = http.post("/gradio_api/queue/join", json=body)
+                assert r.status_code == 422 and "takes no files" in r.json()["detail"], r.text
+        time.sleep(1)
+    log = server_log(app)[before:]
+    assert "Traceback" not in log and MARKER not in log, log[-3000:]
+    temp = app.base / "gradio-tmp"  # type: ignore[attr-defined]
+    assert not temp.exists() or not any(p.is_file() for p in temp.rglob("*"))
+
+
 # ---- item 6: an unknown fn_index is a 404, not a 500 with a KeyError in the log --------------
 
 
@@ -272,6 +304,42 @@ def like(http: httpx.Client, session_hash: str, index: int, liked: object) -> No
     raise AssertionError("the like event never completed")
 
 
+def join(http: httpx.Client, name: str, data: list, session_hash: str) -> dict:
+    """Queue the page's event `name` with `data` in `session_hash`; its completed message."""
+    config = http.get("/config").json()
+    index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
+    joined = http.post(
+        "/gradio_api/queue/join",
+        json={"data": data, "fn_index": index, "session_hash": session_hash},
+    )
+    joined.raise_for_status()
+    event_id = joined.json()["event_id"]
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}) as s:
+        for line in s.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message["msg"] == "process_completed":
+                    return message
+    raise AssertionError(f"{name} never completed")
+
+
+def test_the_page_answer_steps_take_any_passage_count_without_a_traceback(app):
+    # Gradio's own slider check raised on these (a traceback in the log, with the value in it);
+    # the controller checks the count and answers "invalid" instead.
+    before = len(server_log(app))
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        for n, count in enumerate((None, {"a": MARKER}, [MARKER], MARKER, -5, 10**20, True)):
+            session = f"slider{n}"
+            join(http, "send_typed", [f"What are milia? {MARKER}", None], session)
+            done = join(http, "answer", [None, count], session)
+            assert done["success"], done
+            if count is not None:
+                reply = json.dumps(done["output"]["data"][1])
+                assert "number of passages must" in reply, reply[:500]
+    log = server_log(app)[before:]
+    assert "Traceback" not in log and MARKER not in log, log[-3000:]
+
+
 def test_feedback_votes_are_two_values_and_rate_limited(app):
     from gradio_client import Client
 
@@ -327,7 +395,8 @@ JSON = st.recursive(
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False)
-    | st.text(max_size=30).map(lambda t: t + MARKER),
+    | st.text(max_size=30).map(lambda t: t + MARKER)
+    | st.sampled_from(["/etc/passwd", "http://example.com/x"]).map(file_object),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
