@@ -141,6 +141,15 @@ def query_embedder(settings: Settings, index: Store) -> Embedder:
     return load_embedder(settings.model)
 
 
+def _without_command(error: Exception) -> str:
+    """An index error's message without its closing "Rebuild it with `…`." advice: when the
+    rebuild is refused, that command would replace the protected index, so only the refusal's
+    own advice is given."""
+    text = str(error)
+    cut = text.rfind(" Rebuild ")
+    return text[:cut] if cut > 0 and text.endswith("`.") else text
+
+
 def _writable(index_dir: Path) -> bool:
     target = index_dir if index_dir.exists() else index_dir.parent
     return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
@@ -241,7 +250,7 @@ class Assistant:
             try:
                 check_may_replace(corpus, index, corpus_dir, index_dir, automatic=True)
             except IndexProtectedError as refused:
-                raise IndexProtectedError(f"{exc} {refused}") from None
+                raise IndexProtectedError(f"{_without_command(exc)} {refused}") from None
             log.warning("%s Rebuilding it now.", exc)
             load_corpus(corpus_dir)  # a bad corpus file fails here, before the model loads
             embedder = embedder or load_embedder(settings.model)

@@ -438,6 +438,9 @@ def test_naming_another_corpus_never_replaces_the_default_index(checkout):
             result, 4, "default index folder", f"--index {other.parent / 'other-corpus-index'}"
         )
         assert name == "build" or "changed since it was built" in result.stderr
+        # one command only: the stale index's "Rebuild it with ... --index index" would
+        # replace the very index the run refuses to replace
+        assert result.stderr.count("assistant build") == 1, result.stderr
     assert checksums(checkout / "index") == before
     status = ["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"]
     assert subprocess.run(status, capture_output=True, text=True).stdout == ""
