@@ -1,6 +1,7 @@
 """Do the Qdrant store and the embedded index give the same answers? (docs/scaling.md)
 
-    python -m benchmarks.qdrant_equal            # eval/questions.jsonl and the Apache BEIR set
+    python -m benchmarks.qdrant_equal            # every set below
+    python -m benchmarks.qdrant_equal --sets followups.jsonl,beir-zlib-faq   # some of them
 
 For each question set the corpus is chunked and embedded once (the real model) and written to
 both stores: an embedded index folder and a Qdrant collection (qdrant-client's local mode, in
@@ -10,12 +11,16 @@ memory). Every question is then asked of both in every retrieval mode, and compa
 - `answer`: the status and the ids of the quotes shown (top 3 above the thresholds);
 - the largest score difference seen.
 
-Every question split of eval/questions.jsonl is used except one named "blind" (kept unseen for
-the ranking work). Results go to benchmarks/results/qdrant-equal.json.
+The sets: eval/questions.jsonl (every split except one named "blind", kept unseen for the
+ranking work), eval/followups.jsonl (each question asked with its history, so the answers
+compare the follow-up reading too; the ranking compares the question alone), eval/languages.jsonl
+(over the seed corpus), and the Apache and zlib BEIR sets. Results go to
+benchmarks/results/qdrant-equal.json; a run of some sets keeps the others' results there.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import tempfile
@@ -72,7 +77,14 @@ def ranking(assistant: Assistant, question: str, vector, mode: str) -> list[str]
     return [assistant.index.passage(h.row).id for h in hits[:10]]
 
 
-def compare(name: str, corpus: Path, questions: list[str], embedder, settings) -> dict:
+def compare(
+    name: str,
+    corpus: Path,
+    questions: list[str],
+    embedder,
+    settings,
+    histories: list[list[str]] | None = None,
+) -> dict:
     with tempfile.TemporaryDirectory(prefix="verbatim-equal-") as tmp:
         t0 = time.perf_counter()
         build_index(corpus, Path(tmp) / "embedded", settings, embedder, progress=False)
@@ -99,8 +111,8 @@ def compare(name: str, corpus: Path, questions: list[str], embedder, settings) -
         }
         differing: set[int] = set()
         for mode in MODES:
-            a_answers = embedded.ask_many(questions, mode=mode)
-            b_answers = qdrant.ask_many(questions, mode=mode)
+            a_answers = embedded.ask_many(questions, histories=histories, mode=mode)
+            b_answers = qdrant.ask_many(questions, histories=histories, mode=mode)
             rank_diff, answer_diff, max_score = [], [], 0.0
             for i, (q, v, a, b) in enumerate(zip(questions, vectors, a_answers, b_answers)):
                 if ranking(embedded, q, v, mode) != ranking(qdrant, q, v, mode):
@@ -127,29 +139,63 @@ def compare(name: str, corpus: Path, questions: list[str], embedder, settings) -
         return out
 
 
-def main() -> None:
-    embedder = CachedEmbedder(load_embedder())
-    settings = Settings(onnx=False)  # both stores use the same in-process embedder
-    items = [
-        json.loads(line)
-        for line in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    questions = [x["question"] for x in items if x.get("split") != "blind"]
-    results = {
-        "questions.jsonl": compare(
-            "questions.jsonl", ROOT / "corpus", questions, embedder, settings
-        )
-    }
-    beir = load_beir(ROOT / "eval" / "beir-apache-2.0")
-    with tempfile.TemporaryDirectory(prefix="verbatim-apache-") as tmp:
+def _lines(name: str) -> list[dict]:
+    text = (ROOT / "eval" / name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _beir(name: str, embedder, settings) -> dict:
+    beir = load_beir(ROOT / "eval" / name)
+    with tempfile.TemporaryDirectory(prefix=f"verbatim-{name}-") as tmp:
         write_beir_corpus(beir, Path(tmp) / "corpus")
         queries = [text for _, text in sorted(beir.queries.items())]
-        results["beir-apache-2.0"] = compare(
-            "beir-apache-2.0", Path(tmp) / "corpus", queries, embedder, settings
-        )
+        return compare(name, Path(tmp) / "corpus", queries, embedder, settings)
+
+
+def _questions(embedder, settings) -> dict:
+    items = [x for x in _lines("questions.jsonl") if x.get("split") != "blind"]
+    questions = [x["question"] for x in items]
+    return compare("questions.jsonl", ROOT / "corpus", questions, embedder, settings)
+
+
+def _followups(embedder, settings) -> dict:
+    items = _lines("followups.jsonl")
+    questions = [x["question"] for x in items]
+    histories = [list(x.get("history") or []) for x in items]
+    return compare("followups.jsonl", ROOT / "corpus", questions, embedder, settings, histories)
+
+
+def _languages(embedder, settings) -> dict:
+    questions = [x["question"] for x in _lines("languages.jsonl")]
+    return compare("languages.jsonl", ROOT / "corpus", questions, embedder, settings)
+
+
+SETS = {
+    "questions.jsonl": _questions,
+    "followups.jsonl": _followups,
+    "languages.jsonl": _languages,
+    "beir-apache-2.0": lambda embedder, settings: _beir("beir-apache-2.0", embedder, settings),
+    "beir-zlib-faq": lambda embedder, settings: _beir("beir-zlib-faq", embedder, settings),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--sets", default=",".join(SETS), help="comma-separated, of: " + ", ".join(SETS)
+    )
+    names = [n.strip() for n in parser.parse_args().sets.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SETS]
+    if unknown:
+        parser.error(f"unknown set(s) {', '.join(unknown)}; the sets are {', '.join(SETS)}")
+    embedder = CachedEmbedder(load_embedder())
+    settings = Settings(onnx=False)  # both stores use the same in-process embedder
+    path = RESULTS / "qdrant-equal.json"
+    results = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for name in names:
+        results[name] = SETS[name](embedder, settings)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "qdrant-equal.json").write_text(json.dumps(results, indent=2) + "\n")
+    path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

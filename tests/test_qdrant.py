@@ -325,3 +325,37 @@ def test_cli_ask_and_chat_refuse_an_altered_passage_with_one_line(cli_built, tmp
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
         assert len(errors) == 1 and "checksum" in errors[0]
         assert result.stderr.strip().splitlines()[-1] == errors[0]
+
+
+@pytest.mark.model
+def test_cli_eval_reads_a_qdrant_index(cli_built, tmp_path):
+    """`assistant eval` answers from the Qdrant collection like `ask` (issue 13: ask, eval and
+    the app read from it): every dev question in every mode, every quote verbatim."""
+    _, store, side = cli_built
+    copy, copy_side = tmp_path / "qdrant", tmp_path / "side"
+    shutil.copytree(store, copy)  # a local Qdrant folder is one process at a time
+    shutil.copytree(side, copy_side)
+    out = tmp_path / "out"
+    result = run_cli(
+        "eval",
+        str(ROOT / "eval" / "questions.jsonl"),
+        "--split",
+        "dev",
+        "--no-rebuild",
+        "--index",
+        str(copy_side),
+        "--qdrant",
+        str(copy),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
+    lines = (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    dev = sum(1 for line in lines if line.strip() and json.loads(line).get("split") == "dev")
+    assert len(rows) == dev * len(MODES)
+    source = (ROOT / "corpus" / "secondary-milia.txt").read_text(encoding="utf-8")
+    quoted = [p for row in rows for p in row["passages"]]
+    assert quoted and all(source[p["start"] : p["end"]] == p["text"] for p in quoted)
+    assert any(row["status"] == "answered" for row in rows)
