@@ -359,3 +359,27 @@ def test_cli_eval_reads_a_qdrant_index(cli_built, tmp_path):
     quoted = [p for row in rows for p in row["passages"]]
     assert quoted and all(source[p["start"] : p["end"]] == p["text"] for p in quoted)
     assert any(row["status"] == "answered" for row in rows)
+
+
+@pytest.mark.model
+def test_qdrant_edge_behind_the_store_gives_the_embedded_answers(real_assistant, tmp_path):
+    """Qdrant's own engine (qdrant-edge, embedded) behind `QdrantIndex`, as
+    benchmarks/qdrant_real.py measures it at 10k-100k passages: on the committed index's vectors
+    every answer equals the embedded index's. Skipped without the `qdrant-edge` extra."""
+    pytest.importorskip("qdrant_edge")
+    from benchmarks import qdrant_real
+
+    index, corpus = ROOT / "index", ROOT / "corpus"
+    qdrant_real.prepare(tmp_path, index, corpus)  # vectors, stem table, digests
+    built = qdrant_real.build_edge(tmp_path, index)
+    assert built["points"] == len(real_assistant.index.passages)
+    store = qdrant_real.edge_store(tmp_path / "edge", tmp_path, index, corpus)
+    edge = Assistant._ready(store, real_assistant.embedder, real_assistant.settings, corpus, index)
+    questions = QUESTIONS[::4]
+    for mode in ("hybrid", "rerank"):
+        got = edge.ask_many(questions, mode=mode)
+        want = real_assistant.ask_many(questions, mode=mode)
+        assert [signature(a, 4) for a in got] == [signature(a, 4) for a in want], mode
+        for answer in got:
+            assert_verbatim(edge, answer)
+    store.client.shard.close()
