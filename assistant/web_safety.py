@@ -3,7 +3,8 @@
 - `trim_session`: a session keeps its last `MAX_TURNS` turns; older ones (their messages too)
   are dropped, so a reply never grows with the length of the conversation.
 - `vote_of` and `VoteLimiter`: a thumbs up/down is stored only as "up", "down" or "cleared",
-  and at most `VOTES_PER_MINUTE` per browser session.
+  at most `VOTES_PER_MINUTE` per browser session and `ALL_VOTES_PER_MINUTE` in all (a client
+  that makes up a new session id for every vote is still bounded).
 - `log_failure`: an unexpected error is logged as its type and where it happened, never its
   message or traceback, which may quote the question.
 """
@@ -22,6 +23,8 @@ from typing import Any
 MAX_TURNS = 30
 #: Feedback votes stored per browser session in any 60 seconds; more are dropped.
 VOTES_PER_MINUTE = 10
+#: Feedback votes stored from all sessions together in any 60 seconds; more are dropped.
+ALL_VOTES_PER_MINUTE = 600
 #: Sessions the vote limiter remembers (least recently voting forgotten first).
 TRACKED_SESSIONS = 10_000
 
@@ -61,12 +64,20 @@ def trim_session(session: dict[str, Any], max_turns: int = MAX_TURNS) -> dict[st
 
 
 class VoteLimiter:
-    """At most `per_minute` votes per session key in any 60 seconds."""
+    """At most `per_minute` votes per session key, and `all_per_minute` in all, in any 60
+    seconds."""
 
-    def __init__(self, per_minute: int = VOTES_PER_MINUTE, sessions: int = TRACKED_SESSIONS):
+    def __init__(
+        self,
+        per_minute: int = VOTES_PER_MINUTE,
+        sessions: int = TRACKED_SESSIONS,
+        all_per_minute: int = ALL_VOTES_PER_MINUTE,
+    ):
         self.per_minute = per_minute
         self.sessions = sessions
+        self.all_per_minute = all_per_minute
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._all: deque[float] = deque()
         self._lock = threading.Lock()
 
     def allow(self, key: str | None, now: float | None = None) -> bool:
@@ -76,9 +87,12 @@ class VoteLimiter:
             times = self._seen.pop(key, None) or deque()
             while times and now - times[0] >= 60:
                 times.popleft()
-            allowed = len(times) < self.per_minute
+            while self._all and now - self._all[0] >= 60:
+                self._all.popleft()
+            allowed = len(times) < self.per_minute and len(self._all) < self.all_per_minute
             if allowed:
                 times.append(now)
+                self._all.append(now)
             self._seen[key] = times
             while len(self._seen) > self.sessions:
                 self._seen.popitem(last=False)

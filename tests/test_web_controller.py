@@ -300,3 +300,12 @@ def test_only_votes_are_stored_and_not_too_many(control, tmp_path, monkeypatch):
     notes = [control.like(session, 1, True, "s1") for _ in range(VOTES_PER_MINUTE + 2)]
     assert "Too many votes" in notes[-1]
     assert len(log.read_text(encoding="utf-8").splitlines()) == VOTES_PER_MINUTE
+
+
+def test_votes_under_ever_new_session_ids_are_bounded_in_all():
+    from assistant.web_safety import VoteLimiter
+
+    limiter = VoteLimiter(per_minute=10, all_per_minute=25)
+    allowed = [limiter.allow(f"made-up-{i}", now=100.0 + i / 100) for i in range(40)]
+    assert allowed == [True] * 25 + [False] * 15  # each id votes once, the total is capped
+    assert limiter.allow("another", now=161.0)  # a minute after the first votes: room again
