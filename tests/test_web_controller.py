@@ -56,7 +56,8 @@ def answered(control, *messages, passages=3):
     outbox = Outbox()
     for m in messages:
         control.send(m, outbox)
-    return outbox, control.answer_pending(outbox.snapshot(), Session(), passages)
+    # recorded in the outbox, as the page's answer step does
+    return outbox, outbox.record(control.answer_pending(outbox.snapshot(), Session(), passages))
 
 
 # ---- the page's own words -----------------------------------------------------------------
@@ -186,19 +187,19 @@ def test_too_long_a_question_is_refused_with_its_length_and_kept(control):
 
 def test_retry_asks_the_question_again_and_drops_what_followed(control):
     outbox, session = answered(control, "When do I feed the starter?", "How hot is the oven?")
-    again = control.retry(outbox, session, 1)  # the first answer's message
+    again = control.retry(outbox, 1)  # the first answer's message
     assert [a.text for a in again.items] == ["When do I feed the starter?"]
     assert again.items[0].id == 3  # a new id: its answer is new too
-    session = control.answer_pending(outbox, session, 3)
+    session = outbox.record(control.answer_pending(outbox, session, 3))
     assert [t.id for t in session.turns] == [3]
-    assert control.retry(outbox, session, 99) is None
+    assert control.retry(outbox, 99) is None
 
 
 def test_edit_asks_the_edited_text_unescaped(control):
     outbox, session = answered(control, "Feed 1.5 cups [of flour]?")
     shown = control.messages(outbox, session)[0]["content"]
     assert shown != "Feed 1.5 cups [of flour]?"  # the chat shows (and edits) escaped markdown
-    edited = control.edit(outbox, session, 0, shown + " (warm)")
+    edited = control.edit(outbox, 0, shown + " (warm)")
     assert edited.items[-1].text == "Feed 1.5 cups [of flour]? (warm)"
 
 
@@ -224,7 +225,7 @@ def test_a_step_that_finishes_late_never_takes_an_answer_back(control):
     shown = control.messages(outbox.snapshot(), outbox.answered())
     assert [m["role"] for m in shown] == ["user", "assistant", "user", "assistant"]
     # A retry replaces the last question: its old answer is no longer shown or kept.
-    control.retry(outbox, outbox.answered(), 3)
+    control.retry(outbox, 3)
     assert [t.id for t in outbox.answered().turns] == [1]
     outbox.clear()
     assert outbox.answered().turns == ()
@@ -284,7 +285,8 @@ def test_a_session_keeps_its_last_turns_and_sends(control):
     assert session.turns[-1].asked.text == f"How hot is the oven? {MAX_SENT + 4}"
     messages = control.messages(outbox, session)
     assert len(messages) == 2 * MAX_TURNS
-    again = control.retry(outbox, session, 2 * MAX_TURNS - 1)  # the last answer, still found
+    outbox.record(session)
+    again = control.retry(outbox, 2 * MAX_TURNS - 1)  # the last answer, still found
     assert again.items[-1].text == f"How hot is the oven? {MAX_SENT + 4}"
 
 

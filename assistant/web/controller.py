@@ -348,31 +348,30 @@ class ChatController:
         out.extend({"role": "user", "content": user_markdown(a.text)} for a in todo)
         return out
 
-    def retry(self, outbox: Outbox, session: object, index: object) -> Questions | None:
+    def retry(self, outbox: Outbox, index: object) -> Questions | None:
         """Ask the question of chat message `index` (or of the answer at `index`) again; what
-        came after it is dropped. None when there is no such message."""
-        asked = self._asked_at(outbox, session, index)
+        came after it is dropped. None when there is no such message. The chat is the
+        outbox's (`Outbox.answered`), as the page shows it."""
+        asked = self._asked_at(outbox, index)
         if asked is None:
             return None
         return outbox.replace_from(asked.id, asked.text)
 
-    def edit(
-        self, outbox: Outbox, session: object, index: object, value: object
-    ) -> Questions | None:
+    def edit(self, outbox: Outbox, index: object, value: object) -> Questions | None:
         """The person edited their message at `index`: the new text is asked in its place."""
-        asked = self._asked_at(outbox, session, index)
+        asked = self._asked_at(outbox, index)
         if asked is None:
             return None
         return outbox.replace_from(asked.id, edited_text(value))
 
     @staticmethod
-    def _asked_at(outbox: Outbox, session: object, index: object) -> Asked | None:
+    def _asked_at(outbox: Outbox, index: object) -> Asked | None:
         """The sent message shown at chat message `index` (its question, or its answer)."""
         if isinstance(index, list | tuple) and index:
             index = index[0]
         if isinstance(index, bool) or not isinstance(index, int) or index < 0:
             return None
-        kept, todo = pending(outbox.snapshot(), _as(session, Session))
+        kept, todo = pending(outbox.snapshot(), outbox.answered())
         shown = [t.asked for t in kept.turns] + list(todo)  # the chat: two messages a turn
         position = index // 2
         return shown[position] if position < len(shown) else None

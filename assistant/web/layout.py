@@ -242,11 +242,11 @@ class Handlers:
         return self.control.messages(sent, new), "", new
 
     def retry(self, outbox: Outbox, evt: gr.EventData) -> None:
-        self.control.retry(outbox, outbox.answered(), _event(evt).get("index"))
+        self.control.retry(outbox, _event(evt).get("index"))
 
     def edit(self, outbox: Outbox, evt: gr.EventData) -> None:
         data = _event(evt)
-        self.control.edit(outbox, outbox.answered(), data.get("index"), data.get("value"))
+        self.control.edit(outbox, data.get("index"), data.get("value"))
 
     def cited(self, session: object, key: object) -> Any:
         return self.control.cited_source(session, key) or gr.skip()
