@@ -11,6 +11,7 @@ import logging
 
 import httpx
 import pytest
+from gradio_queue import queue_event
 from paths import DISCLAIMER, ROOT
 
 from assistant.answer import LABELS, TEMPLATES, escape_markdown
@@ -295,31 +296,9 @@ def test_chat_escapes_the_users_own_message(client):
 def like(demo, url: str, session_hash: str, message_index: int, liked: object) -> dict:
     """Send a thumbs up/down exactly as the browser does (the like event is not in the API)."""
     fn_index = next(i for i, fn in demo.fns.items() if fn.name == "on_like")
+    event = {"index": message_index, "value": "…", "liked": liked}
     with httpx.Client(base_url=url, timeout=30) as http:
-        joined = http.post(
-            "gradio_api/queue/join",
-            json={
-                "data": [None],
-                "event_data": {"index": message_index, "value": "…", "liked": liked},
-                "fn_index": fn_index,
-                "session_hash": session_hash,
-            },
-        )
-        joined.raise_for_status()
-        event_id = joined.json()["event_id"]
-        with http.stream(
-            "GET", "gradio_api/queue/data", params={"session_hash": session_hash}
-        ) as stream:
-            for line in stream.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                message = json.loads(line[5:])
-                if (
-                    message.get("event_id") == event_id
-                    and message.get("msg") == "process_completed"
-                ):
-                    return message
-    raise AssertionError("the like event never completed")
+        return queue_event(http, fn_index, [None], session_hash, event_data=event)
 
 
 def test_like_appends_one_json_line(demo, url, client, tmp_path, monkeypatch, feedback_log):

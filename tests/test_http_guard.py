@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gradio_queue import queue_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -280,47 +281,16 @@ def test_cors_only_for_the_pages_own_origin(app):
 # ---- items 11 and 12: feedback votes and the length of a session ----------------------------
 
 
-def like(http: httpx.Client, session_hash: str, index: int, liked: object) -> None:
-    joined = http.post(
-        "/gradio_api/queue/join",
-        json={
-            "data": [None],
-            "fn_index": fn_index(http, "on_like"),
-            "session_hash": session_hash,
-            "event_data": {"index": index, "value": "…", "liked": liked},
-        },
-    )
-    joined.raise_for_status()
-    event_id = joined.json()["event_id"]
-    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}) as s:
-        for line in s.iter_lines():
-            if line.startswith("data:"):
-                message = json.loads(line[5:])
-                if (
-                    message.get("event_id") == event_id
-                    and message.get("msg") == "process_completed"
-                ):
-                    return
-    raise AssertionError("the like event never completed")
-
-
-def join(http: httpx.Client, name: str, data: list, session_hash: str) -> dict:
+def join(
+    http: httpx.Client, name: str, data: list, session_hash: str, event_data: dict | None = None
+) -> dict:
     """Queue the page's event `name` with `data` in `session_hash`; its completed message."""
-    config = http.get("/config").json()
-    index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
-    joined = http.post(
-        "/gradio_api/queue/join",
-        json={"data": data, "fn_index": index, "session_hash": session_hash},
-    )
-    joined.raise_for_status()
-    event_id = joined.json()["event_id"]
-    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}) as s:
-        for line in s.iter_lines():
-            if line.startswith("data:"):
-                message = json.loads(line[5:])
-                if message.get("event_id") == event_id and message["msg"] == "process_completed":
-                    return message
-    raise AssertionError(f"{name} never completed")
+    return queue_event(http, fn_index(http, name), data, session_hash, event_data)
+
+
+def like(http: httpx.Client, session_hash: str, index: int, liked: object) -> None:
+    event = {"index": index, "value": "…", "liked": liked}
+    join(http, "on_like", [None], session_hash, event_data=event)
 
 
 def test_the_page_answer_steps_take_any_passage_count_without_a_traceback(app):
