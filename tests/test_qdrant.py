@@ -48,6 +48,19 @@ def signature(answer, digits: int = 5):
     )
 
 
+def assert_same_answers(got_from, want_from, questions, modes, digits: int) -> list:
+    """`got_from` answers `questions` as `want_from` does in each mode (status, quotes in
+    order, highlights, scores to `digits` places), and every quote it gives is verbatim.
+    Returns its answers in the last mode."""
+    for mode in modes:
+        got = got_from.ask_many(questions, mode=mode)
+        want = want_from.ask_many(questions, mode=mode)
+        assert [signature(a, digits) for a in got] == [signature(a, digits) for a in want], mode
+        for answer in got:
+            assert_verbatim(got_from, answer)
+    return got
+
+
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     """The seed corpus built twice with the fake embedder: embedded folder and Qdrant folder."""
@@ -75,14 +88,8 @@ def test_same_answers_as_the_embedded_index_in_every_mode(pair):
     embedded = Assistant.load(corpus, tmp / "embedded", SETTINGS, embedder=embedder, rebuild=False)
     qdrant = _load(tmp, corpus, embedder, location)
     assert type(qdrant.index).__name__ == "QdrantIndex"
-    questions = QUESTIONS[::4]
-    for mode in MODES:
-        got = qdrant.ask_many(questions, mode=mode)
-        want = embedded.ask_many(questions, mode=mode)
-        # Scores agree to float32 rounding (Qdrant sums BM25 terms in another order).
-        assert [signature(a, 4) for a in got] == [signature(a, 4) for a in want], mode
-        for answer in got:
-            assert_verbatim(qdrant, answer)
+    # Scores agree to float32 rounding (Qdrant sums BM25 terms in another order).
+    got = assert_same_answers(qdrant, embedded, QUESTIONS[::4], MODES, 4)
     assert any(a.status == "answered" for a in got)
 
 
@@ -273,13 +280,7 @@ def test_cli_build_then_answers_equal_the_committed_index(cli_built, real_assist
         rebuild=False,
         qdrant=store,
     )
-    questions = QUESTIONS[1::5]
-    for mode in ("hybrid", "rerank"):
-        got = qdrant.ask_many(questions, mode=mode)
-        want = real_assistant.ask_many(questions, mode=mode)
-        assert [signature(a, 3) for a in got] == [signature(a, 3) for a in want], mode
-        for answer in got:
-            assert_verbatim(qdrant, answer)
+    assert_same_answers(qdrant, real_assistant, QUESTIONS[1::5], ("hybrid", "rerank"), 3)
     close_client(store)
 
 
@@ -375,11 +376,5 @@ def test_qdrant_edge_behind_the_store_gives_the_embedded_answers(real_assistant,
     assert built["points"] == len(real_assistant.index.passages)
     store = qdrant_real.edge_store(tmp_path / "edge", tmp_path, index, corpus)
     edge = Assistant._ready(store, real_assistant.embedder, real_assistant.settings, corpus, index)
-    questions = QUESTIONS[::4]
-    for mode in ("hybrid", "rerank"):
-        got = edge.ask_many(questions, mode=mode)
-        want = real_assistant.ask_many(questions, mode=mode)
-        assert [signature(a, 4) for a in got] == [signature(a, 4) for a in want], mode
-        for answer in got:
-            assert_verbatim(edge, answer)
+    assert_same_answers(edge, real_assistant, QUESTIONS[::4], ("hybrid", "rerank"), 4)
     store.client.shard.close()
