@@ -24,11 +24,7 @@ import statistics
 import time
 
 from benchmarks import RESULTS, ROOT
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return round(values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))], 2)
+from benchmarks.run import pct
 
 
 def main() -> None:
@@ -80,10 +76,7 @@ def main() -> None:
         "rounds": args.rounds,
         "load_average": os.getloadavg()[0],
         "max_seq_length": encoder.config.max_seq_length,
-        "ms": {
-            name: {"p50": percentile(v, 50), "p95": percentile(v, 95)}
-            for name, v in timings.items()
-        },
+        "ms": {name: {"p50": pct(v, 50), "p95": pct(v, 95)} for name, v in timings.items()},
         "p50_over_question": {
             name: round(statistics.median(v) / floor, 2) for name, v in timings.items()
         },
