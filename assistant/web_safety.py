@@ -84,11 +84,8 @@ class VoteLimiter:
         now = time.monotonic() if now is None else now
         key = key or ""
         with self._lock:
-            times = self._seen.pop(key, None) or deque()
-            while times and now - times[0] >= 60:
-                times.popleft()
-            while self._all and now - self._all[0] >= 60:
-                self._all.popleft()
+            times = _within_a_minute(self._seen.pop(key, None) or deque(), now)
+            _within_a_minute(self._all, now)
             allowed = len(times) < self.per_minute and len(self._all) < self.all_per_minute
             if allowed:
                 times.append(now)
@@ -97,6 +94,13 @@ class VoteLimiter:
             while len(self._seen) > self.sessions:
                 self._seen.popitem(last=False)
             return allowed
+
+
+def _within_a_minute(times: deque[float], now: float) -> deque[float]:
+    """`times` (oldest first) without those 60 seconds or more before `now`."""
+    while times and now - times[0] >= 60:
+        times.popleft()
+    return times
 
 
 def log_failure(log: logging.Logger, what: str, exc: BaseException) -> None:

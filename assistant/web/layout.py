@@ -404,7 +404,7 @@ def wire_events(demo: VerbatimBlocks, page: Page, handlers: Handlers) -> None:
         "show_progress_on": [page.chatbot],  # the source panel is not dimmed while it waits
         "trigger_mode": "multiple",
         # The slider's value goes to the controller as sent: it checks the count itself
-        # (parse_passages), where Gradio's own check of a bad value from a hand-made request
+        # (parse_top_k), where Gradio's own check of a bad value from a hand-made request
         # was a traceback in the server log, with the value in it.
         "preprocess": False,
         **PRIVATE,
