@@ -84,7 +84,7 @@ class VoteLimiter:
         now = time.monotonic() if now is None else now
         key = key or ""
         with self._lock:
-            times = _within_a_minute(self._seen.pop(key, None) or deque(), now)
+            times = _within_a_minute(self._seen.pop(key, deque()), now)
             _within_a_minute(self._all, now)
             allowed = len(times) < self.per_minute and len(self._all) < self.all_per_minute
             if allowed:
