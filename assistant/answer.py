@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .choices import QUOTING, STATUSES, Status
+from .confidence import Confidence
 from .question import small_talk_kind
 from .render import LABELS, TEMPLATES, answer_markdown, citation, escape_markdown, render_text
 
@@ -77,6 +78,10 @@ class Answer:
     # For `not_english`: the language the question appears to be in (ISO 639 code,
     # language.py); None otherwise.
     language: str | None = None
+    # What decided the status (confidence.py): the probability that the first quote answers
+    # the question, its cutoff, the reason and the signals read. None when retrieval did not
+    # run (chitchat, invalid, not_english).
+    confidence: Confidence | None = None
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +95,7 @@ class Answer:
         out.pop("timings")
         out["status"] = self.status.value
         out["passages"] = list(out["passages"])
+        out["confidence"] = None if self.confidence is None else self.confidence.to_dict()
         for quote, p in zip(self.passages, out["passages"]):
             p["flags"] = list(quote.flags)
             p["labels"] = [LABELS[flag] for flag in quote.flags]

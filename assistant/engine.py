@@ -6,11 +6,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
@@ -18,6 +18,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from .answer import Answer, Quote, Span, make_answer, read_with
 from .candidates import Store
 from .choices import DEFAULT_MODE, MODES, Mode, Status
+from .confidence import DEFAULT_CONFIDENCE, Confidence, ConfidenceModel, Reason, signals
 from .conversation import (
     followup_rule,
     has_plural_antecedent,
@@ -66,18 +67,38 @@ class Decision(NamedTuple):
     shown: tuple[Hit, ...]  # the hits to quote, best first
     status: Status  # answered | related | not_found
     focus_relevance: float | None  # best focus cosine over the candidates (None: no focus)
+    confidence: Confidence  # the confidence in the first hit and the reason for the status
 
 
-def refusal_status(relevance: float | None, focus: float | None, settings: Settings) -> Status:
-    """`not_found`, `related` or `answered` for the best relevance and focus relevance of a
-    question's hits, by the settings' (calibrated) thresholds: the refusal rule, which
-    `Assistant.decide` applies and evaluation reuses on recorded scores."""
+def refusal_status(
+    relevance: float | None,
+    focus: float | None,
+    settings: Settings,
+    confidence: float | None = None,
+    cutoff: float = 0.0,
+) -> tuple[Status, str]:
+    """`not_found`, `related` or `answered`, and why (a `confidence.Reason`), for the best
+    relevance and focus relevance of a question's hits, by the settings' (calibrated)
+    thresholds, and for the `confidence` that its first quote answers it against `cutoff`
+    (None: not checked): the refusal rule, which `Assistant.decide` applies and evaluation
+    reuses on recorded scores."""
     limits = settings.thresholds()
     if relevance is None or relevance < limits.relevance:
-        return Status.NOT_FOUND
+        return Status.NOT_FOUND, Reason.RELEVANCE
     if focus is not None and focus < limits.focus:
-        return Status.RELATED
-    return Status.ANSWERED
+        return Status.RELATED, Reason.FOCUS
+    if confidence is None:
+        return Status.ANSWERED, Reason.UNCHECKED
+    if confidence < cutoff:
+        return Status.RELATED, Reason.CONFIDENCE
+    return Status.ANSWERED, Reason.CONFIDENT
+
+
+def confidence_model(calibration: Mapping[str, Any] | None) -> ConfidenceModel:
+    """The confidence model of an index's calibration, else the default (confidence.py)."""
+    if calibration and "confidence" in calibration:
+        return ConfidenceModel.from_json(calibration["confidence"])
+    return DEFAULT_CONFIDENCE
 
 
 def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path]:
@@ -478,8 +499,24 @@ class Assistant:
             focus = max(b.cosine for b in sentences.values())
         shown = tuple(h for h in top if h.relevance >= self.settings.thresholds().relevance)
         relevance = max((h.relevance for h in top), default=None)
-        status = refusal_status(relevance, focus, self.settings)
-        return Decision(shown if status != Status.NOT_FOUND else (), status, focus)
+        model = self.confidence_model
+        evidence = signals(candidates, focus)
+        score = model.score(evidence) if evidence is not None else None
+        status, reason = refusal_status(
+            relevance,
+            focus,
+            self.settings,
+            score if self.settings.confidence_check else None,
+            model.cutoff,
+        )
+        confidence = Confidence(score, model.cutoff, reason, evidence)
+        return Decision(shown if status != Status.NOT_FOUND else (), status, focus, confidence)
+
+    @cached_property
+    def confidence_model(self) -> ConfidenceModel:
+        """The index's confidence model (fitted by `assistant eval --calibrate`, in its
+        manifest), else the one fitted on the seed article's dev questions."""
+        return confidence_model(self.index.manifest.calibration)
 
     def speller(self) -> Speller | None:
         """Typo correction towards known words (spelling.py); None when the index has no word
@@ -595,7 +632,7 @@ class Assistant:
             definition_bonus=self.settings.definition_bonus,
         )
         relevance = max((h.relevance for h in hits), default=None)
-        shown, status, focus = self.decide(hits[:k], focus_vector, hits)
+        shown, status, focus, confidence = self.decide(hits[:k], focus_vector, hits)
         quotes = []
         for number, hit in enumerate(shown, start=1):
             p = self.index.passage(hit.row)
@@ -627,5 +664,6 @@ class Assistant:
             answer,
             relevance=None if relevance is None else round(relevance, 6),
             focus_relevance=None if focus is None else round(focus, 6),
+            confidence=confidence,
             timings=timings,
         )

@@ -25,6 +25,7 @@ import numpy as np
 
 from .answer import Answer
 from .choices import Status
+from .confidence import DEFAULT_CONFIDENCE, ConfidenceModel
 from .engine import Assistant, refusal_status
 from .errors import VerbatimError
 from .settings import Settings
@@ -147,6 +148,7 @@ def _result(
         "status": answer.status.value,
         "relevance": answer.relevance,
         "focus_relevance": answer.focus_relevance,
+        "confidence": None if answer.confidence is None else answer.confidence.to_dict(),
         "gold": gold,
         "gold_rank": next((i for i, p in enumerate(passages, start=1) if p["hit"]), None),
         "latency_ms": round(latency, 3),
@@ -234,6 +236,34 @@ def _answered_metrics(answerable: Sequence[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def _honesty_metrics(results: Sequence[dict[str, Any]], top_k: int) -> dict[str, float]:
+    """What a user can trust (issue 21): `answered_precision`, of the questions given
+    `answered`, the share whose first quote answers them (an unanswerable question answered
+    counts as wrong); `answered_share`, the share of all questions given `answered`; over
+    answerable questions, `shown_hit` (a gold passage among the `top_k` shown, answered or
+    related) and `no_passages` (given no passages at all: `not_found`)."""
+    answered = [r for r in results if r["status"] == Status.ANSWERED]
+    answerable = [r for r in results if r["answerable"]]
+    right = [r for r in answered if r["answerable"] and r["gold_rank"] == 1]
+    out: dict[str, float] = {
+        "answered_precision": round(len(right) / len(answered), 4) if answered else math.nan,
+        "answered_share": round(len(answered) / len(results), 4) if results else math.nan,
+    }
+    if answerable:
+        shown = [
+            r
+            for r in answerable
+            if r["status"] in (Status.ANSWERED, Status.RELATED)
+            and r["gold_rank"] is not None
+            and r["gold_rank"] <= top_k
+        ]
+        out["shown_hit"] = round(len(shown) / len(answerable), 4)
+        out["no_passages"] = round(
+            float(np.mean([r["status"] == Status.NOT_FOUND for r in answerable])), 4
+        )
+    return out
+
+
 def _latency_metrics(results: Sequence[dict[str, Any]]) -> dict[str, float]:
     latencies = [r["latency_ms"] for r in results]
     return {
@@ -291,6 +321,7 @@ def metrics(results: Sequence[dict[str, Any]], top_k: int = 3) -> dict[str, floa
             round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0
         )
         out["unanswerable"] = len(unanswerable)
+    out.update(_honesty_metrics(results, top_k))
     out.update(_followup_metrics(results))
     out.update(_latency_metrics(results))
     return out
@@ -374,6 +405,27 @@ def calibrate_focus(
     if not below:
         return round(lowest_kept - 1e-4, 4)
     return round((max(below) + lowest_kept) / 2, 4)
+
+
+def calibrate_confidence(results: Sequence[dict[str, Any]], limits: Settings) -> ConfidenceModel:
+    """The confidence model (confidence.py) fitted on calibration results recorded with every
+    check off: a question is right when it is answerable and its first passage is a hit, and
+    eligible for `answered` when it passes the relevance and focus thresholds of `limits`."""
+    from .confidence import Signals, fit
+
+    usable = [r for r in results if r.get("confidence") and r["confidence"]["signals"]]
+    if not usable:
+        raise DatasetError("confidence calibration needs questions that retrieval answered")
+    evidence = [Signals.from_dict(r["confidence"]["signals"]) for r in usable]
+    right = [bool(r["answerable"] and r["gold_rank"] == 1) for r in usable]
+    eligible = [
+        refusal_status(r["relevance"], r["focus_relevance"], limits)[0] == Status.ANSWERED
+        for r in usable
+    ]
+    try:
+        return fit(evidence, right, eligible)
+    except ValueError as exc:
+        raise DatasetError(f"cannot calibrate the confidence model: {exc}") from None
 
 
 def find_span(documents: dict[str, str], phrase: str) -> tuple[str, int, int]:
@@ -521,7 +573,7 @@ def run_beir(
 
 
 def beir_metrics(
-    results: Sequence[dict[str, Any]], qrels: dict[str, dict[str, int]]
+    results: Sequence[dict[str, Any]], qrels: dict[str, dict[str, int]], top_k: int = 3
 ) -> dict[str, float]:
     """Standard retrieval metrics (ranx) over document ids, plus hit@k and latency."""
     from ranx import Qrels, Run, evaluate
@@ -535,6 +587,7 @@ def beir_metrics(
     )
     out = {k: round(float(v), 4) for k, v in scores.items()}
     out.update(_answered_metrics(results))
+    out.update(_honesty_metrics(results, top_k))
     out.update(_latency_metrics(results))
     return out
 
@@ -590,25 +643,29 @@ def evaluate_questions(
     calibration = None
     if choose_thresholds:
         # Answer everything (focus computed, never applied), then choose both thresholds.
-        unrefused = assistant.with_settings(replace(settings, threshold=-1.0, focus_threshold=-1.0))
+        unrefused = assistant.with_settings(
+            replace(settings, threshold=-1.0, focus_threshold=-1.0, confidence_check=False)
+        )
         results = run_mode(unrefused, items, modes[-1], progress=True)
         threshold = calibrate(results)
         focus_threshold = (
             calibrate_focus(results, threshold, focus_refusals) if settings.focus_check else -1.0
         )
-        save_calibration(
-            assistant.index_dir,
-            {
-                "threshold": threshold,
-                "focus_threshold": focus_threshold,
-                "dataset": str(dataset),
-                "split": split,
-                "focus_refusals": focus_refusals,
-            },
-        )
+        chosen: dict[str, Any] = {
+            "threshold": threshold,
+            "focus_threshold": focus_threshold,
+            "dataset": str(dataset),
+            "split": split,
+            "focus_refusals": focus_refusals,
+        }
+        if settings.confidence_check:
+            limits = replace(settings, threshold=threshold, focus_threshold=focus_threshold)
+            chosen["confidence"] = calibrate_confidence(results, limits).to_json()
+        save_calibration(assistant.index_dir, chosen)
         calibration = Calibration(threshold, focus_threshold, assistant.index_dir)
-        assistant = assistant.with_settings(
-            replace(settings, threshold=threshold, focus_threshold=focus_threshold)
+        # Loaded again, so that the answers use the calibration just saved, model included.
+        assistant = Assistant.load(
+            corpus, index, settings, rebuild=False, qdrant=qdrant, qdrant_api_key=qdrant_api_key
         )
     per_mode = {m: run_mode(assistant, items, m, progress=True, history=history) for m in modes}
     summary = {
@@ -625,6 +682,20 @@ def evaluate_questions(
     return Evaluation(summary, per_mode, calibration)
 
 
+def recorded_status(result: dict[str, Any], settings: Settings) -> Status:
+    """The status the engine's refusal rule gives a result recorded with every check off
+    (its relevance, focus relevance and confidence), with the default confidence model."""
+    recorded = result.get("confidence") or {}
+    score = recorded.get("score") if settings.confidence_check else None
+    return refusal_status(
+        result["relevance"],
+        result["focus_relevance"],
+        settings,
+        score,
+        DEFAULT_CONFIDENCE.cutoff,
+    )[0]
+
+
 def beir_assistant(
     beir: BeirSet, folder: Path, settings: Settings, embedder: Any
 ) -> tuple[Assistant, dict[str, str]]:
@@ -638,7 +709,7 @@ def beir_assistant(
     assistant = Assistant.load(
         folder / "corpus",
         folder / "index",
-        replace(settings, threshold=-1.0, focus_threshold=-1.0),
+        replace(settings, threshold=-1.0, focus_threshold=-1.0, confidence_check=False),
         embedder=embedder,
         rebuild=False,
     )
@@ -661,7 +732,7 @@ def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Sett
     thresholds = settings.with_calibration(None)
     for results in per_mode.values():
         for r in results:
-            r["status"] = refusal_status(r["relevance"], r["focus_relevance"], thresholds).value
+            r["status"] = recorded_status(r, thresholds).value
     summary = {
         "dataset": str(folder),
         "split": split,
@@ -671,6 +742,6 @@ def evaluate_beir(folder: Path, modes: Sequence[str], split: str, settings: Sett
         "focus_threshold": thresholds.focus_threshold,
         "top_k": 10,
         "build_seconds": assistant.index.manifest.build_seconds,
-        "modes": {m: beir_metrics(r, beir.qrels) for m, r in per_mode.items()},
+        "modes": {m: beir_metrics(r, beir.qrels, settings.top_k) for m, r in per_mode.items()},
     }
     return Evaluation(summary, per_mode)

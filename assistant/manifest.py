@@ -142,4 +142,11 @@ def _calibration(value: object) -> Mapping[str, Any] | None:
             raise ValueError(
                 f"'calibration' holds {key} {number!r}, not a number from -1 to 1; {fix}"
             )
+    if "confidence" in value:
+        from .confidence import ConfidenceModel
+
+        try:
+            ConfidenceModel.from_json(value["confidence"])
+        except ValueError as exc:
+            raise ValueError(f"{exc}; {fix}") from None
     return value

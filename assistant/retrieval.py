@@ -39,6 +39,13 @@ class Hit:
     score: float  # fused ranking score, higher is better
     relevance: float  # max(cosine with passage, cosine with its best sentence)
     highlight: tuple[int, int]  # offsets of the best-matching sentence
+    # What the answer's confidence reads (confidence.py): the best sentence's own cosine, the
+    # passage's rank in each retriever's own list (1-based; None: not in that list) and its
+    # BM25 score over the question's best BM25 score (0 when BM25 does not match it).
+    sentence: float = 0.0
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    lexical: float = 0.0
 
 
 class BestSentence(NamedTuple):
@@ -139,6 +146,9 @@ def search(
             for r in rows
         }
     row_of = {pid: r for r, pid in ids.items()}
+    dense_rank = {pid: rank for rank, pid in enumerate(by_dense, start=1)}
+    bm25_rank = {pid: rank for rank, pid in enumerate(by_bm25, start=1)}
+    top_score = found.bm25_top
     hits = []
     for pid, score in ranked(fused):
         r = row_of[pid]
@@ -149,6 +159,10 @@ def search(
                 score=score,
                 relevance=max(passage_cos[r], best[r].cosine),
                 highlight=passage.sentences[best[r].number],
+                sentence=best[r].cosine,
+                dense_rank=dense_rank.get(pid),
+                bm25_rank=bm25_rank.get(pid),
+                lexical=bm25[r] / top_score,
             )
         )
     return hits

@@ -111,6 +111,9 @@ class Settings:
     # Typo correction before ranking (spelling.py), the definition-question bonus and the
     # advert penalty in `rerank` (answerness.py, retrieval.py): chosen on the dev split.
     spelling: bool = True
+    # The confidence check (confidence.py): an answer whose first quote the index's confidence
+    # model doubts is `related`, not `answered`. False: thresholds alone decide (as before).
+    confidence_check: bool = True
     promo_penalty: float = 0.05
     definition_bonus: float = 0.2
 
@@ -154,6 +157,10 @@ class Settings:
         if not isinstance(self.language_check, bool):
             raise SettingsError(
                 f"language_check must be true or false, got {self.language_check!r}"
+            )
+        if not isinstance(self.confidence_check, bool):
+            raise SettingsError(
+                f"confidence_check must be true or false, got {self.confidence_check!r}"
             )
         if not isinstance(self.focus_check, bool):
             raise SettingsError(f"focus_check must be true or false, got {self.focus_check!r}")

@@ -198,7 +198,7 @@ def beir_records(name: str, settings: Settings, tmp: Path, embedder: Any) -> lis
         describe(
             judge,
             r["question"],
-            refusal_status(r["relevance"], r["focus_relevance"], limits).value,
+            refusal_status(r["relevance"], r["focus_relevance"], limits)[0].value,
             id=r["id"],
             kind="beir",
             answerable=True,
