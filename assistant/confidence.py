@@ -16,7 +16,7 @@ Answering imports only numpy here; fitting (`fit`) imports scikit-learn, in `ass
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,11 @@ import numpy as np
 if TYPE_CHECKING:
     from .retrieval import Hit
 
-#: The signals the model reads, in the order of its coefficients.
-FEATURES = ("relevance", "sentence", "margin", "agreement", "lexical", "focus")
+#: The signals the model reads, in the order of its coefficients. Chosen on the dev splits
+#: (eval/questions.jsonl and eval/followups.jsonl) by repeated 5-fold cross-validation of every
+#: subset (docs/quality.md): these four had the best held-out AUC (0.80, against 0.78 with all
+#: six); `agreement` and `lexical` added nothing there and are still reported.
+FEATURES = ("relevance", "sentence", "margin", "coverage")
 
 #: Reciprocal rank fusion's constant for the `hybrid` opinion in `agreement` (retrieval.py).
 AGREEMENT_RRF_K = 60
@@ -42,19 +45,13 @@ class Signals:
     agreement: int  # how many of dense, BM25 and hybrid (RRF) also rank it first: 0 to 3
     lexical: float  # its BM25 score over the question's best BM25 score (0: no word matched)
     focus: float | None  # the focus check's best cosine (None: the question has no focus)
+    # The share of the question's own content words (beyond the corpus's topic words) whose
+    # stem is in the passage; 1 when the question has none.
+    coverage: float = 1.0
 
     def vector(self) -> list[float]:
-        """The model's inputs; a question with no focus beyond the topic uses its best
-        sentence's cosine there."""
-        focus = self.sentence if self.focus is None else self.focus
-        return [
-            self.relevance,
-            self.sentence,
-            self.margin,
-            float(self.agreement),
-            self.lexical,
-            focus,
-        ]
+        """The model's inputs, in the order of `FEATURES`."""
+        return [float(getattr(self, name)) for name in FEATURES]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +61,7 @@ class Signals:
             "agreement": self.agreement,
             "lexical": round(self.lexical, 6),
             "focus": None if self.focus is None else round(self.focus, 6),
+            "coverage": round(self.coverage, 6),
         }
 
     @classmethod
@@ -76,12 +74,20 @@ class Signals:
             agreement=int(value["agreement"]),
             lexical=float(value["lexical"]),
             focus=None if value.get("focus") is None else float(value["focus"]),
+            coverage=float(value.get("coverage", 1.0)),
         )
 
 
-def signals(hits: Sequence[Hit], focus: float | None) -> Signals | None:
-    """The signals of a ranking's first hit (`hits`: every candidate, best first), or None when
-    there is no hit."""
+def coverage(question_stems: Collection[str], passage_stems: Collection[str]) -> float:
+    """The share of `question_stems` in `passage_stems` (1.0 when there are none)."""
+    if not question_stems:
+        return 1.0
+    return sum(s in passage_stems for s in question_stems) / len(question_stems)
+
+
+def signals(hits: Sequence[Hit], focus: float | None, covered: float = 1.0) -> Signals | None:
+    """The signals of a ranking's first hit (`hits`: every candidate, best first; `covered`:
+    its `coverage` of the question), or None when there is no hit."""
     if not hits:
         return None
     first = hits[0]
@@ -103,6 +109,7 @@ def signals(hits: Sequence[Hit], focus: float | None) -> Signals | None:
         agreement=agreement,
         lexical=first.lexical,
         focus=focus,
+        coverage=covered,
     )
 
 
@@ -202,11 +209,11 @@ class Confidence:
 #: The model for an index that was never calibrated with one: fitted on the seed article's dev
 #: questions (`assistant eval eval/questions.jsonl --split dev --calibrate`, docs/quality.md).
 DEFAULT_CONFIDENCE = ConfidenceModel(
-    mean=(0.0,) * len(FEATURES),
-    scale=(1.0,) * len(FEATURES),
-    coefficients=(0.0,) * len(FEATURES),
-    intercept=0.0,
-    cutoff=0.0,
+    mean=(0.666361, 0.649657, 0.128093, 0.544554),
+    scale=(0.135574, 0.147229, 0.08667, 0.328613),
+    coefficients=(0.989066, -0.830814, 0.948903, 0.307879),
+    intercept=0.963197,
+    cutoff=0.699,
 )
 
 
@@ -224,15 +231,18 @@ def fit(
 ) -> ConfidenceModel:
     """Fit the model on calibration questions: `right[i]` when question i's first quote answers
     it (unanswerable questions: never), `eligible[i]` when it passes the relevance and focus
-    thresholds (only those can be `answered`). The cutoff is the lowest that keeps the answer
+    thresholds (only those can be `answered`, and only those are fitted on). The cutoff is the lowest that keeps the answer
     precision of the eligible questions at `target_precision`, judged on cross-validated
     probabilities (each question scored by a model fitted without it), so that the cutoff is
     not chosen on the very fit it applies to."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    x = np.asarray([s.vector() for s in evidence], dtype=float)
-    y = np.asarray(right, dtype=int)
+    # Only eligible questions can be `answered`, so the model learns to tell those apart
+    # (off-topic questions, refused by relevance, would teach it about another contrast).
+    keep = [i for i, e in enumerate(eligible) if e]
+    x = np.asarray([evidence[i].vector() for i in keep], dtype=float).reshape(len(keep), -1)
+    y = np.asarray([right[i] for i in keep], dtype=int)
     if len(set(y.tolist())) < 2:
         raise ValueError("the confidence model needs questions answered right and wrong")
     mean = x.mean(axis=0)
@@ -243,7 +253,7 @@ def fit(
     splits = StratifiedKFold(n_splits=min(folds, int(np.bincount(y).min())), shuffle=False)
     held_out = cross_val_predict(model, z, y, cv=splits, method="predict_proba")[:, 1]
     model.fit(z, y)
-    cutoff = choose_cutoff(held_out, y, np.asarray(eligible, dtype=bool), target_precision)
+    cutoff = choose_cutoff(held_out, y, np.ones(len(y), dtype=bool), target_precision)
     return ConfidenceModel(
         mean=tuple(float(v) for v in mean),
         scale=tuple(float(v) for v in scale),

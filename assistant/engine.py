@@ -18,7 +18,14 @@ from bm25s.stopwords import STOPWORDS_EN
 from .answer import Answer, Quote, Span, make_answer, read_with
 from .candidates import Store
 from .choices import DEFAULT_MODE, MODES, Mode, Status
-from .confidence import DEFAULT_CONFIDENCE, Confidence, ConfidenceModel, Reason, signals
+from .confidence import (
+    DEFAULT_CONFIDENCE,
+    Confidence,
+    ConfidenceModel,
+    Reason,
+    coverage,
+    signals,
+)
 from .conversation import (
     followup_rule,
     has_plural_antecedent,
@@ -482,7 +489,11 @@ class Assistant:
         return len(word) >= 3 and word not in self._stopwords and word not in FILLER
 
     def decide(
-        self, top: list[Hit], focus_vector: np.ndarray | None, candidates: list[Hit]
+        self,
+        top: list[Hit],
+        focus_vector: np.ndarray | None,
+        candidates: list[Hit],
+        query: str = "",
     ) -> Decision:
         """The refusal rule, in one place: which of the `top` hits are shown, and the status.
 
@@ -500,7 +511,12 @@ class Assistant:
         shown = tuple(h for h in top if h.relevance >= self.settings.thresholds().relevance)
         relevance = max((h.relevance for h in top), default=None)
         model = self.confidence_model
-        evidence = signals(candidates, focus)
+        covered = 1.0
+        if candidates:
+            first = self.index.passage(candidates[0].row)
+            passage_stems = {stem(w) for w in words([self.index.quote_text(first)])[0]}
+            covered = coverage(self.question_stems(query), passage_stems)
+        evidence = signals(candidates, focus, covered)
         score = model.score(evidence) if evidence is not None else None
         status, reason = refusal_status(
             relevance,
@@ -511,6 +527,15 @@ class Assistant:
         )
         confidence = Confidence(score, model.cutoff, reason, evidence)
         return Decision(shown if status != Status.NOT_FOUND else (), status, focus, confidence)
+
+    def question_stems(self, query: str) -> set[str]:
+        """The stems of a question's own content words: not stop words, filler or the
+        corpus's topic words (what `coverage` looks for in the first passage)."""
+        return {
+            stem(w)
+            for w in words([query])[0]
+            if self._is_content(w) and stem(w) not in self.topic()
+        }
 
     @cached_property
     def confidence_model(self) -> ConfidenceModel:
@@ -632,7 +657,9 @@ class Assistant:
             definition_bonus=self.settings.definition_bonus,
         )
         relevance = max((h.relevance for h in hits), default=None)
-        shown, status, focus, confidence = self.decide(hits[:k], focus_vector, hits)
+        shown, status, focus, confidence = self.decide(
+            hits[:k], focus_vector, hits, query or question
+        )
         quotes = []
         for number, hit in enumerate(shown, start=1):
             p = self.index.passage(hit.row)

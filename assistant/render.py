@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 #: Every fixed sentence the assistant can say. Reviewed text: change only with review.
 TEMPLATES = {
     "related": "The source does not answer this directly. The closest passages are:",
+    # The heading over `related` passages in the chat and the terminal, so that they never
+    # read as an answer at a glance (issue 21).
+    "related_heading": "No direct answer",
     "intro": "The source text says:",
     # Under every answer with quotes, unless the corpus's metadata gives its own (product.py).
     "disclaimer": "These are quotes from the source text, not advice of our own.",
@@ -182,6 +185,8 @@ def answer_text(
     out = []
     if answer.previous_question is not None:
         out += [f"{TEMPLATES['followup']} “{answer.previous_question}”", ""]
+    if answer.status == Status.RELATED:
+        out.append(f"── {TEMPLATES['related_heading']} ──")
     out += [_intro(answer), ""]
     for q in answer.passages:
         before, marked, after = _split(q)
@@ -282,6 +287,11 @@ def chat_markdown(
         return answer.answer + marker
     disclaimer = TEMPLATES["disclaimer"] if disclaimer is None else disclaimer
     parts = [_intro(answer), *(chat_quote(q, turn) for q in answer.passages)]
+    if answer.status == Status.RELATED:
+        heading = TEMPLATES["related_heading"]
+        parts.insert(
+            0, f'<span class="vb-related-head" role="heading" aria-level="3">{heading}</span>'
+        )
     if followup_of is not None:
         parts.insert(0, f"*{TEMPLATES['followup']} “{escape_markdown(display_text(followup_of))}”*")
     copy = escape_attribute(answer_text(answer, disclaimer=disclaimer))
