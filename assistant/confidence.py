@@ -48,6 +48,10 @@ class Signals:
     # The share of the question's own content words (beyond the corpus's topic words) whose
     # stem is in the passage; 1 when the question has none.
     coverage: float = 1.0
+    # It holds a sentence that defines what a definition question asks about ("what are
+    # milia?" and "Milia are ...", answerness.py): an answer by construction, so `answered`
+    # whatever the model says.
+    definition: bool = False
 
     def vector(self) -> list[float]:
         """The model's inputs, in the order of `FEATURES`."""
@@ -62,6 +66,7 @@ class Signals:
             "lexical": round(self.lexical, 6),
             "focus": None if self.focus is None else round(self.focus, 6),
             "coverage": round(self.coverage, 6),
+            "definition": self.definition,
         }
 
     @classmethod
@@ -75,6 +80,7 @@ class Signals:
             lexical=float(value["lexical"]),
             focus=None if value.get("focus") is None else float(value["focus"]),
             coverage=float(value.get("coverage", 1.0)),
+            definition=bool(value.get("definition", False)),
         )
 
 
@@ -110,6 +116,7 @@ def signals(hits: Sequence[Hit], focus: float | None, covered: float = 1.0) -> S
         lexical=first.lexical,
         focus=focus,
         coverage=covered,
+        definition=first.defines,
     )
 
 
@@ -184,6 +191,7 @@ class Reason:
     FOCUS = "focus"  # related: the focus check found nothing that matches the question's focus
     CONFIDENCE = "confidence"  # related: the confidence is below the cutoff
     CONFIDENT = "confident"  # answered: every check passed
+    DEFINITION = "definition"  # answered: the first quote defines what the question asks about
     UNCHECKED = "unchecked"  # answered: the confidence check is off (Settings.confidence_check)
 
 
@@ -209,11 +217,11 @@ class Confidence:
 #: The model for an index that was never calibrated with one: fitted on the seed article's dev
 #: questions (`assistant eval eval/questions.jsonl --split dev --calibrate`, docs/quality.md).
 DEFAULT_CONFIDENCE = ConfidenceModel(
-    mean=(0.666361, 0.649657, 0.128093, 0.544554),
-    scale=(0.135574, 0.147229, 0.08667, 0.328613),
-    coefficients=(0.989066, -0.830814, 0.948903, 0.307879),
-    intercept=0.963197,
-    cutoff=0.699,
+    mean=(0.66547, 0.648554, 0.129307, 0.538788),
+    scale=(0.136196, 0.147828, 0.086539, 0.326642),
+    coefficients=(0.995639, -0.856942, 1.007703, 0.257609),
+    intercept=0.950869,
+    cutoff=0.7172,
 )
 
 

@@ -83,11 +83,13 @@ def refusal_status(
     settings: Settings,
     confidence: float | None = None,
     cutoff: float = 0.0,
+    definition: bool = False,
 ) -> tuple[Status, str]:
     """`not_found`, `related` or `answered`, and why (a `confidence.Reason`), for the best
     relevance and focus relevance of a question's hits, by the settings' (calibrated)
     thresholds, and for the `confidence` that its first quote answers it against `cutoff`
-    (None: not checked): the refusal rule, which `Assistant.decide` applies and evaluation
+    (None: not checked; `definition`: the first quote defines what a definition question asks
+    about, which passes the check): the refusal rule, which `Assistant.decide` applies and evaluation
     reuses on recorded scores."""
     limits = settings.thresholds()
     if relevance is None or relevance < limits.relevance:
@@ -96,6 +98,8 @@ def refusal_status(
         return Status.RELATED, Reason.FOCUS
     if confidence is None:
         return Status.ANSWERED, Reason.UNCHECKED
+    if definition:
+        return Status.ANSWERED, Reason.DEFINITION
     if confidence < cutoff:
         return Status.RELATED, Reason.CONFIDENCE
     return Status.ANSWERED, Reason.CONFIDENT
@@ -524,6 +528,7 @@ class Assistant:
             self.settings,
             score if self.settings.confidence_check else None,
             model.cutoff,
+            evidence is not None and evidence.definition,
         )
         confidence = Confidence(score, model.cutoff, reason, evidence)
         return Decision(shown if status != Status.NOT_FOUND else (), status, focus, confidence)

@@ -418,9 +418,11 @@ def calibrate_confidence(results: Sequence[dict[str, Any]], limits: Settings) ->
         raise DatasetError("confidence calibration needs questions that retrieval answered")
     evidence = [Signals.from_dict(r["confidence"]["signals"]) for r in usable]
     right = [bool(r["answerable"] and r["gold_rank"] == 1) for r in usable]
+    # Eligible: passes both thresholds, and is not a definition answered by its rule.
     eligible = [
         refusal_status(r["relevance"], r["focus_relevance"], limits)[0] == Status.ANSWERED
-        for r in usable
+        and not s.definition
+        for r, s in zip(usable, evidence)
     ]
     try:
         return fit(evidence, right, eligible)
@@ -693,6 +695,7 @@ def recorded_status(result: dict[str, Any], settings: Settings) -> Status:
         settings,
         score,
         DEFAULT_CONFIDENCE.cutoff,
+        bool((recorded.get("signals") or {}).get("definition")),
     )[0]
 
 

@@ -46,6 +46,7 @@ class Hit:
     dense_rank: int | None = None
     bm25_rank: int | None = None
     lexical: float = 0.0
+    defines: bool = False  # it holds a sentence defining a definition question's subject
 
 
 class BestSentence(NamedTuple):
@@ -163,6 +164,7 @@ def search(
                 dense_rank=dense_rank.get(pid),
                 bm25_rank=bm25_rank.get(pid),
                 lexical=bm25[r] / top_score,
+                defines=r in defining,
             )
         )
     return hits
