@@ -13,6 +13,7 @@ lengthen it until it is unique.
 
 Usage:  python eval/make_spans.py   (in the project's virtual environment)
         python eval/make_spans.py eval/blind.src.jsonl eval/blind.jsonl   (the blind split)
+        python eval/make_spans.py eval/blind2.src.jsonl eval/blind2.jsonl   (the second blind split)
 
 For a single phrase, `assistant span "exact phrase"` prints its span.
 """
@@ -31,7 +32,7 @@ OUT = ROOT / "eval" / "questions.jsonl"
 
 ANSWERABLE_KINDS = {"direct", "lay", "multi_sentence", "context"}
 UNANSWERABLE_KINDS = {"off_topic", "not_covered", "chitchat"}
-SPLITS = {"dev", "test", "blind"}
+SPLITS = {"dev", "test", "blind", "blind2"}
 SRC_KEYS = {"id", "question", "answerable", "kind", "split", "quotes"}
 
 

@@ -109,19 +109,27 @@ def test_project_eval_set_is_well_formed():
             assert 0 <= start < end <= len(text)
 
 
-def test_blind_split_is_well_formed_and_apart_from_the_dev_and_test_questions():
-    """eval/blind.jsonl (docs/evaluation.md, "The blind split"): sizes, exact quotes, new questions."""
-    items = load_dataset(ROOT / "eval" / "blind.jsonl")
-    assert {i.split for i in items} == {"blind"}
+@pytest.mark.parametrize(
+    "name, split, earlier",
+    [
+        ("blind.jsonl", "blind", ["questions.jsonl"]),
+        ("blind2.jsonl", "blind2", ["questions.jsonl", "blind.jsonl"]),
+    ],
+)
+def test_blind_split_is_well_formed_and_apart_from_the_earlier_questions(name, split, earlier):
+    """eval/blind.jsonl and eval/blind2.jsonl (docs/evaluation.md, "The blind split", "The second
+    blind split"): sizes, exact quotes, questions not already in the earlier sets."""
+    items = load_dataset(ROOT / "eval" / name)
+    assert {i.split for i in items} == {split}
     assert len({i.id for i in items}) == len(items)
     kinds = [i.kind for i in items]
     assert sum(i.answerable for i in items) >= 60 and kinds.count("lay") >= 30
     assert kinds.count("not_covered") >= 20 and kinds.count("off_topic") >= 10
     text = (ROOT / "corpus" / "secondary-milia.txt").read_text(encoding="utf-8")
-    for line in (ROOT / "eval" / "blind.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines():
         for e in json.loads(line)["evidence"]:
             assert text[e["start"] : e["end"]] == e["quote"]
-    old = {i.question.strip().lower() for i in load_dataset(ROOT / "eval" / "questions.jsonl")}
+    old = {i.question.strip().lower() for f in earlier for i in load_dataset(ROOT / "eval" / f)}
     assert not old & {i.question.strip().lower() for i in items}
 
 
