@@ -81,7 +81,8 @@ class Answer:
     # What decided the status (confidence.py): the probability that the first quote answers
     # the question, its cutoff, the reason and the signals read. None when retrieval did not
     # run (chitchat, invalid, not_english).
-    confidence: Confidence | None = None
+    # Not compared: its unrounded signals differ in the last bits between batch sizes.
+    confidence: Confidence | None = field(default=None, compare=False)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -660,9 +660,9 @@ def evaluate_questions(
             "split": split,
             "focus_refusals": focus_refusals,
         }
-        if settings.confidence_check:
-            limits = replace(settings, threshold=threshold, focus_threshold=focus_threshold)
-            chosen["confidence"] = calibrate_confidence(results, limits).to_json()
+        # The confidence model is fitted whether or not the check is on, so the index has it.
+        limits = replace(settings, threshold=threshold, focus_threshold=focus_threshold)
+        chosen["confidence"] = calibrate_confidence(results, limits).to_json()
         save_calibration(assistant.index_dir, chosen)
         calibration = Calibration(threshold, focus_threshold, assistant.index_dir)
         # Loaded again, so that the answers use the calibration just saved, model included.

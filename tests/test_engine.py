@@ -157,7 +157,8 @@ def test_related_status_shows_the_closest_passages_under_its_own_template(real_e
     assert_verbatim(assistant, answer)
     assert answer.answer.startswith(TEMPLATES["related"])
     assert TEMPLATES["intro"] not in answer.answer
-    assert render_text(answer).startswith(TEMPLATES["related"])
+    heading = f"── {TEMPLATES['related_heading']} ──\n"
+    assert render_text(answer).startswith(heading + TEMPLATES["related"])
     assert answer.to_dict()["status"] == "related"
     # Off-topic questions are still refused outright, with nothing shown.
     assert_not_found(assistant.ask("Who painted the Mona Lisa?"))
