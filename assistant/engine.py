@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from bm25s.stopwords import STOPWORDS_EN
 
 from .answer import Answer, Quote, Span, make_answer, read_with
 from .candidates import Store
@@ -47,14 +46,14 @@ from .errors import (
 )
 from .expansion import word_model, word_model_words
 from .focus import FILLER, focus_text
-from .language import english_word_test, foreign_language, identifier
-from .lexical import stem, words
+from .language import english_word_test, foreign_language
+from .lexical import bm25s_stopwords, stem, words
 from .product import load_product
 from .qdrant_store import is_qdrant_index, load_qdrant
 from .question import is_chitchat, validate_question
 from .retrieval import Hit, best_sentences, search
 from .settings import Settings, check_top_k
-from .spelling import QUESTION_WORDS, Speller
+from .spelling import QUESTION_WORDS, Speller, all_known
 from .store import build_index, load_index
 
 log = logging.getLogger(__name__)
@@ -307,9 +306,6 @@ class Assistant:
             # second, and the first question needs both. word_model() is locked, so the first
             # `ask` simply waits for this if it is not done yet.
             threading.Thread(target=word_model, name="verbatim-word-model", daemon=True).start()
-        if settings.language_check:
-            # The language model loads in about 0.6 s: also while the query encoder loads.
-            threading.Thread(target=identifier, name="verbatim-language", daemon=True).start()
         embedder = embedder or query_embedder(settings, loaded)
         if embedder.dimension != loaded.dimension:
             raise IndexStaleError(
@@ -484,7 +480,7 @@ class Assistant:
     def _stopwords(self) -> frozenset[str]:
         """English stop words: bm25s' and those stored with the index's vocabulary."""
         vocabulary = self.index.vocabulary
-        return frozenset(STOPWORDS_EN) | (vocabulary.stopwords if vocabulary else frozenset())
+        return frozenset(bm25s_stopwords()) | (vocabulary.stopwords if vocabulary else frozenset())
 
     def _names_topic(self, word: str) -> bool:
         return word not in self._stopwords and stem(word) in self.topic()
@@ -574,8 +570,19 @@ class Assistant:
         "." never changes an answer) and, when `Settings.spelling` is on, with typos
         corrected. The answer still shows the question as asked."""
         text = (question.rstrip(TRAILING) or question) + QUERY_END
-        speller = self.speller() if self.settings.spelling else None
+        if not self.settings.spelling or all_known(text, *self._surely_known):
+            return text  # the speller would leave it as it is: no need to build it
+        speller = self.speller()
         return speller.correct(text) if speller is not None else text
+
+    @cached_property
+    def _surely_known(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Words and stems the speller would know (a subset of what it is built from), read
+        without building it: the question words, the index's stop words and its stems."""
+        vocabulary = self.index.vocabulary
+        if vocabulary is None:
+            return frozenset(), frozenset()
+        return QUESTION_WORDS | vocabulary.stopwords, frozenset(vocabulary.stems)
 
     def topic_word(self) -> str | None:
         """The source's main topic as a word: of the topic stems that are content words, the

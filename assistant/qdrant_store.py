@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from .candidates import Candidates
 from .chunking import Passage
@@ -188,17 +187,15 @@ def _bm25_rows(lexical: LexicalIndex) -> tuple[list[str], np.ndarray, Any]:
     of bm25s' per-document term scores (IDF included)."""
     from scipy.sparse import csc_matrix
 
-    model = lexical.model
-    scores = model.scores
-    num_docs = int(scores["num_docs"])
-    indptr = np.asarray(scores["indptr"])
+    num_docs = lexical.num_docs
+    indptr = np.asarray(lexical.indptr)
     # bm25s adds an empty-string token past the indexed ones; no query ever holds it.
     stems = [""] * (len(indptr) - 1)
-    for stem, i in model.vocab_dict.items():
+    for stem, i in lexical.vocab.items():
         if i < len(stems):
             stems[i] = stem
     matrix = csc_matrix(
-        (np.asarray(scores["data"]), np.asarray(scores["indices"]), indptr),
+        (np.asarray(lexical.data), np.asarray(lexical.indices), indptr),
         shape=(num_docs, len(stems)),
     ).tocsr()
     return stems, np.diff(indptr), matrix
@@ -354,6 +351,8 @@ def _create_collection(
 def _upload(client: Any, collection: str, built: Prepared, bm25: Any, progress: bool) -> None:
     """Every passage as a point (id = its row): its vectors, BM25 terms and the passage."""
     # Passage i's sentences are rows offsets[i]:offsets[i + 1] of the sentence vectors.
+    from tqdm import tqdm  # build time only
+
     offsets = np.cumsum([0] + [len(p.sentences) for p in built.passages])
     with tqdm(
         total=len(built.passages), desc="Uploading", unit="passage", disable=not progress
