@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import html
 import logging
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +93,11 @@ class VerbatimBlocks(gr.Blocks):
             **(kwargs.get("app_kwargs") or {}),
         }
         kwargs.setdefault("num_workers", 0)  # static-file workers would bypass the guard
+        # Uvicorn would apply X-Forwarded-Proto/-For from 127.0.0.1 before the guard sees the
+        # request (the page's root turned https, the guard accepted an https Origin): no
+        # client's forwarded headers are trusted (the public URL is configured instead).
+        os.environ["FORWARDED_ALLOW_IPS"] = ""
+        _usable_temp_folder()
         if self.address.root():
             kwargs.setdefault("root_path", self.address.root())
         return super().launch(**kwargs)
@@ -102,6 +109,31 @@ class VerbatimBlocks(gr.Blocks):
         if getattr(block_fn, "api_name", None) == "ask":
             inputs.extend(block.value for block in block_fn.inputs[len(inputs) :])
         super().validate_inputs(block_fn, inputs)
+
+
+def _usable_temp_folder() -> None:
+    """Point Gradio at a private temp folder when its own is not writable.
+
+    Gradio creates `<temp>/vibe_edit_history` when the app is built, and died with a traceback
+    when its temp folder (GRADIO_TEMP_DIR, or /tmp/gradio) was read-only or another user's.
+    This app writes nothing there (no uploads, no cached examples), so any writable folder
+    will do; if none can be made, Gradio's own error stands (app.py shows it in one line).
+    """
+    import gradio.routes
+
+    folder = Path(gradio.routes.DEFAULT_TEMP_DIR)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "vibe_edit_history").mkdir(exist_ok=True)
+        return
+    except OSError as exc:
+        problem = f"{type(exc).__name__}: {exc.strerror or exc}"
+    try:
+        private = tempfile.mkdtemp(prefix="verbatim-gradio-")
+    except OSError:
+        return
+    log.warning("Gradio's temp folder %s is not writable (%s); using %s", folder, problem, private)
+    gradio.routes.DEFAULT_TEMP_DIR = private
 
 
 def header_html(product: Product) -> str:
