@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -505,7 +506,9 @@ class Assistant:
     def query_text(self, question: str) -> str:
         """What ranking sees of a checked question: without trailing punctuation (so "?" or
         "." never changes an answer) and, when `Settings.spelling` is on, with typos
-        corrected. The answer still shows the question as asked."""
+        corrected. The answer still shows the question as asked. Read in NFKC form, so that
+        full-width letters ("ｗｈａｔ ｃａｕｓｅｓ ｍｉｌｉａ？") read as the words they show."""
+        question = unicodedata.normalize("NFKC", question)
         text = (question.rstrip(TRAILING) or question) + QUERY_END
         speller = self.speller() if self.settings.spelling else None
         return speller.correct(text) if speller is not None else text
