@@ -40,6 +40,7 @@ from .errors import (
 )
 from .expansion import word_model, word_model_words
 from .focus import FILLER, focus_text
+from .freshness import SourceWatch
 from .language import english_word_test, foreign_language, identifier
 from .lexical import stem, words
 from .product import load_product
@@ -198,6 +199,8 @@ class Assistant:
         # The corpus's own words (corpus.meta.json): the disclaimer under every answer with
         # quotes, and the page's title and examples. A broken file fails here, at load.
         self.product = load_product(corpus_dir, index.documents)
+        # Before every answer: has a source file changed since it was read (freshness.py)?
+        self.sources = SourceWatch(corpus_dir, index.documents)
         self._topic: dict[float, frozenset[str]] = {}
         self._topic_word: str | None = None  # topic_word(): "" when the corpus has none
         self._known_word: Callable[[str], bool] | None = None
@@ -295,7 +298,9 @@ class Assistant:
                 f"the index was built with {self.settings.build_fields()}, "
                 f"not {settings.build_fields()}; load it again with those settings"
             )
-        return type(self)(self.index, self.embedder, settings, self.corpus_dir, self.index_dir)
+        other = type(self)(self.index, self.embedder, settings, self.corpus_dir, self.index_dir)
+        other.sources = self.sources  # the same files, read once
+        return other
 
     def ask(
         self,
@@ -305,7 +310,8 @@ class Assistant:
         top_k: int | None = None,
         mode: Mode | str = DEFAULT_MODE,
     ) -> Answer:
-        """Answer one question. Never raises for any question or history value.
+        """Answer one question. Never raises for any question or history value; raises
+        `CorpusChangedError` (an `IndexStaleError`) once a corpus file changed after loading.
 
         `history`: the previous questions of the conversation, oldest first (strings, or the
         `Answer`s given to them). A follow-up ("what about on babies?") is then read together
@@ -334,6 +340,8 @@ class Assistant:
                 f"histories must hold one history per question: {len(histories)} for "
                 f"{len(questions)} questions"
             )
+        # Never a quote from a file that changed since it was read: CorpusChangedError.
+        self.sources.check(f"assistant build --corpus {self.corpus_dir} --index {self.index_dir}")
         checked = [validate_question(q, self.settings.max_question_chars) for q in questions]
         answers: list[Answer | None] = [None] * len(questions)
         # Texts to retrieve for; a follow-up has two readings (alone, joined with the previous

@@ -33,10 +33,18 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from ..freshness import CorpusChangedError
 from ..http_guard import PublicAddress, guard_lifespan
 from ..product import Product
 from ..web_safety import log_failure
-from .controller import ERROR_TEXT, UI_MAX_PASSAGES, ChatController, Outbox, Session
+from .controller import (
+    ERROR_TEXT,
+    SOURCE_CHANGED_TEXT,
+    UI_MAX_PASSAGES,
+    ChatController,
+    Outbox,
+    Session,
+)
 from .feedback import FeedbackLog
 from .source_view import render_source
 
@@ -217,6 +225,8 @@ def ask_endpoint(control: ChatController, default_k: int) -> Callable[..., dict]
         """
         try:
             return control.ask(question, passages, history)
+        except CorpusChangedError:  # logged once by the engine, naming the file
+            raise gr.Error(SOURCE_CHANGED_TEXT, print_exception=False) from None
         except Exception as exc:
             log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
@@ -317,7 +327,7 @@ class Page:
 
 def page_components(product: Product, control: ChatController, assistant: Assistant) -> Page:
     """The header, the chat column and the source column, inside the open Blocks."""
-    outbox = gr.State(Outbox())
+    outbox = gr.State(Outbox(max_chars=assistant.settings.max_question_chars))
     session = gr.State(Session())
     gr.HTML(header_html(product), elem_id="vb-header", js_on_load=None)
     gr.HTML(SWITCH_HTML, elem_id="vb-switch-row", js_on_load=None)
