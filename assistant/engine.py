@@ -153,8 +153,11 @@ def _without_command(error: Exception) -> str:
 
 
 def _writable(index_dir: Path) -> bool:
-    target = index_dir if index_dir.exists() else index_dir.parent
-    return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
+    try:  # a name over the system's limit raises instead of answering
+        target = index_dir if index_dir.exists() else index_dir.parent
+        return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
+    except OSError:
+        return False
 
 
 #: Above this many characters of source text, typos are corrected towards the vocabulary's one
