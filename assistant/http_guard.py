@@ -3,6 +3,12 @@
 `HttpGuard` sits outside all of Gradio's own middleware (see `guard_lifespan`), so it sees each
 request first and each response last. It:
 
+- serves only the routes in `SERVED` (an allow-list of Gradio's routes: the page, its assets,
+  the queue and the API); every other route, whatever a Gradio version adds, is 404, and a
+  path holding a control character is 400 (no forged log lines);
+- opens a result stream only for an event still waiting (`queue/data` of a session with an
+  event pending, `call/<name>/<id>` of an id not yet delivered): otherwise a prompt 404, where
+  Gradio logged a traceback and cut the stream, or sent heartbeats forever;
 - refuses request bodies over `MAX_BODY_BYTES` with 413, from the Content-Length header or while
   the body arrives, before anything parses it (a question is at most 1,000 characters, so no
   valid request comes near the limit);
