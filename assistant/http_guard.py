@@ -412,9 +412,10 @@ class HttpGuard:
             )
         if rest.startswith("call/") and rest.count("/") == 2:
             event_id = rest.rsplit("/", 1)[1]
-            if event_id in getattr(queue, "event_ids_to_events", {}) or any(
-                event_id in ids for ids in pending.values()
-            ):
+            # Gradio adds an id to its session's pending set when the call is queued and
+            # removes it once the result is delivered (event_ids_to_events outlives that a
+            # moment, and a GET then waited forever).
+            if any(event_id in ids for ids in pending.values()):
                 return None
             return (
                 "No result is waiting under this event id: it is unknown, or its result was "

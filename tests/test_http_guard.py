@@ -468,7 +468,8 @@ def test_every_route_the_app_registers_is_served_or_refused(app, real_assistant)
                 assert reply.status_code == 413, (method, path)
             else:
                 assert reply.status_code == 404, (method, path, reply.text[:200])
-                assert "This app does not serve" in reply.json()["detail"]
+                if method != "HEAD":  # a reply to HEAD has no body
+                    assert "This app does not serve" in reply.json()["detail"]
     time.sleep(1)
     log = server_log(app)[before:]
     assert "Traceback" not in log, log[-3000:]

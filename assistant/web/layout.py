@@ -105,7 +105,6 @@ class VerbatimBlocks(gr.Blocks):
         # request (the page's root turned https, the guard accepted an https Origin): no
         # client's forwarded headers are trusted (the public URL is configured instead).
         os.environ["FORWARDED_ALLOW_IPS"] = ""
-        _usable_temp_folder()
         if self.address.root():
             kwargs.setdefault("root_path", self.address.root())
         return super().launch(**kwargs)
@@ -196,6 +195,7 @@ def build_demo(
     if product is None:
         product = assistant.product
     gr.set_static_paths([STATIC])
+    _usable_temp_folder()  # Gradio builds its routes (and makes a temp folder) in Blocks()
     control = ChatController(assistant, product, feedback or FeedbackLog())
     with VerbatimBlocks(title=product.app_title, analytics_enabled=False) as demo:
         page = page_components(product, control, assistant)
