@@ -48,4 +48,7 @@ except VerbatimError as exc:
     raise
 
 if __name__ == "__main__":
-    demo.launch()
+    try:
+        demo.launch()
+    except OSError as exc:  # a port in use, a temp folder that cannot be written
+        sys.exit(f"verbatim: the server cannot start ({type(exc).__name__}: {exc})")

@@ -55,7 +55,7 @@ corpus_option = click.option(
 index_option = click.option(
     "--index",
     envvar="VERBATIM_INDEX",
-    type=click.Path(file_okay=False),
+    type=click.Path(),  # a file here is exit 4, one line (store.read_manifest), not a usage error
     help="Index folder. [env: VERBATIM_INDEX; default: ./index]",
 )
 model_option = click.option(

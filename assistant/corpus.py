@@ -112,7 +112,7 @@ def _read_sidecar(path: Path, root: Path) -> dict[str, object]:
         return {}
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # 100,000 brackets
         raise CorpusError(f"{sidecar}: not valid JSON ({exc}). Fix or remove the file.") from None
     if not isinstance(meta, dict):
         raise CorpusError(f"{sidecar}: must hold a JSON object, got {type(meta).__name__}.")
@@ -159,19 +159,58 @@ def _outside(path: Path, root: Path) -> bool:
     return not path.resolve().is_relative_to(root.resolve())
 
 
+#: Deepest folder nesting read in a corpus (pathlib's rglob recursed, so 1,000 nested folders
+#: were a RecursionError, exit 1).
+MAX_DEPTH = 32
+
+
+def _cut(name: str) -> str:
+    """A path for a message: at most 200 characters (a path over the system limit is 4 KB)."""
+    return name if len(name) <= 200 else name[:100] + "…" + name[-99:]
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every file under `root`, sorted, without recursion; `CorpusError` for folders nested
+    deeper than `MAX_DEPTH` or a folder that cannot be listed (a path over the system limit).
+    Symlinked folders are not entered."""
+    found: list[Path] = []
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CorpusError(
+                f"{_cut(shown(folder))}: folders nested more than {MAX_DEPTH} deep. Move the "
+                "documents to a shallower folder."
+            )
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((Path(entry.path), depth + 1))
+                    elif entry.is_file():
+                        found.append(Path(entry.path))
+        except OSError as exc:
+            raise CorpusError(f"{_cut(shown(folder))}: cannot be read ({exc.strerror}).") from None
+    return sorted(found)
+
+
 def corpus_files(root: Path) -> list[Path]:
     """The document files under `root`, sorted, warning (once) about files that are skipped.
 
     Raises `CorpusError` for a missing folder, a folder without documents, or a file name that
     is not valid UTF-8.
     """
-    if not root.is_dir():
+    try:
+        is_folder = root.is_dir()
+    except OSError as exc:  # a name over the system's limit
+        raise CorpusError(f"{_cut(shown(root))}: cannot be read ({exc.strerror}).") from None
+    if not is_folder:
         raise CorpusError(
             f"{root}: corpus folder not found. Create it and put .txt or .md files in it, "
             "or point --corpus (or VERBATIM_CORPUS) at your corpus folder."
         )
     found = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in _walk(root):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -46,6 +47,7 @@ from .errors import (
 )
 from .expansion import word_model, word_model_words
 from .focus import FILLER, focus_text
+from .freshness import SourceWatch
 from .language import english_word_test, foreign_language
 from .lexical import bm25s_stopwords, stem, words
 from .product import load_product
@@ -182,8 +184,11 @@ def _without_command(error: Exception) -> str:
 
 
 def _writable(index_dir: Path) -> bool:
-    target = index_dir if index_dir.exists() else index_dir.parent
-    return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
+    try:  # a name over the system's limit raises instead of answering
+        target = index_dir if index_dir.exists() else index_dir.parent
+        return os.access(target, os.W_OK) and os.access(index_dir.parent, os.W_OK)
+    except OSError:
+        return False
 
 
 #: Above this many characters of source text, typos are corrected towards the vocabulary's one
@@ -228,6 +233,8 @@ class Assistant:
         # The corpus's own words (corpus.meta.json): the disclaimer under every answer with
         # quotes, and the page's title and examples. A broken file fails here, at load.
         self.product = load_product(corpus_dir, index.documents)
+        # Before every answer: has a source file changed since it was read (freshness.py)?
+        self.sources = SourceWatch(corpus_dir, index.documents)
         self._topic: dict[float, frozenset[str]] = {}
         self._topic_word: str | None = None  # topic_word(): "" when the corpus has none
         self._known_word: Callable[[str], bool] | None = None
@@ -322,7 +329,9 @@ class Assistant:
                 f"the index was built with {self.settings.build_fields()}, "
                 f"not {settings.build_fields()}; load it again with those settings"
             )
-        return type(self)(self.index, self.embedder, settings, self.corpus_dir, self.index_dir)
+        other = type(self)(self.index, self.embedder, settings, self.corpus_dir, self.index_dir)
+        other.sources = self.sources  # the same files, read once
+        return other
 
     def ask(
         self,
@@ -332,7 +341,8 @@ class Assistant:
         top_k: int | None = None,
         mode: Mode | str = DEFAULT_MODE,
     ) -> Answer:
-        """Answer one question. Never raises for any question or history value.
+        """Answer one question. Never raises for any question or history value; raises
+        `CorpusChangedError` (an `IndexStaleError`) once a corpus file changed after loading.
 
         `history`: the previous questions of the conversation, oldest first (strings, or the
         `Answer`s given to them). A follow-up ("what about on babies?") is then read together
@@ -361,6 +371,8 @@ class Assistant:
                 f"histories must hold one history per question: {len(histories)} for "
                 f"{len(questions)} questions"
             )
+        # Never a quote from a file that changed since it was read: CorpusChangedError.
+        self.sources.check(f"assistant build --corpus {self.corpus_dir} --index {self.index_dir}")
         checked = [validate_question(q, self.settings.max_question_chars) for q in questions]
         answers: list[Answer | None] = [None] * len(questions)
         # Texts to retrieve for; a follow-up has two readings (alone, joined with the previous
@@ -568,7 +580,9 @@ class Assistant:
     def query_text(self, question: str) -> str:
         """What ranking sees of a checked question: without trailing punctuation (so "?" or
         "." never changes an answer) and, when `Settings.spelling` is on, with typos
-        corrected. The answer still shows the question as asked."""
+        corrected. The answer still shows the question as asked. Read in NFKC form, so that
+        full-width letters ("ｗｈａｔ ｃａｕｓｅｓ ｍｉｌｉａ？") read as the words they show."""
+        question = unicodedata.normalize("NFKC", question)
         text = (question.rstrip(TRAILING) or question) + QUERY_END
         if not self.settings.spelling or all_known(text, *self._surely_known):
             return text  # the speller would leave it as it is: no need to build it

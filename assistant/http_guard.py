@@ -3,6 +3,12 @@
 `HttpGuard` sits outside all of Gradio's own middleware (see `guard_lifespan`), so it sees each
 request first and each response last. It:
 
+- serves only the routes in `SERVED` (an allow-list of Gradio's routes: the page, its assets,
+  the queue and the API); every other route, whatever a Gradio version adds, is 404, and a
+  path holding a control character is 400 (no forged log lines);
+- opens a result stream only for an event still waiting (`queue/data` of a session with an
+  event pending, `call/<name>/<id>` of an id not yet delivered): otherwise a prompt 404, where
+  Gradio logged a traceback and cut the stream, or sent heartbeats forever;
 - refuses request bodies over `MAX_BODY_BYTES` with 413, from the Content-Length header or while
   the body arrives, before anything parses it (a question is at most 1,000 characters, so no
   valid request comes near the limit);
@@ -29,10 +35,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 #: Largest request body accepted, in bytes. A 1,000-character question in JSON is at most
 #: 12 KB (every character escaped as a surrogate pair); the page's own requests are smaller.
@@ -75,6 +82,128 @@ CSP = (
 )
 #: A Space shows the app in an iframe on huggingface.co.
 SPACE_ANCESTORS = "https://huggingface.co"
+
+#: The routes this app serves, as Gradio registers them (method, FastAPI path). Every other
+#: request gets 404 from the guard before Gradio sees it: an allow-list, so a route a Gradio
+#: upgrade adds stays closed until it is added here (tests/test_http_guard.py lists the app's
+#: routes and fails on one that is in neither table).
+SERVED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/"),
+        ("HEAD", "/"),
+        ("GET", "/config"),
+        ("GET", "/config/"),
+        ("GET", "/assets/{path:path}"),
+        ("GET", "/static/{path:path}"),
+        ("GET", "/favicon.ico"),
+        ("GET", "/theme.css"),
+        ("GET", "/robots.txt"),
+        ("GET", "/manifest.json"),
+        ("GET", "/pwa_icon"),
+        ("GET", "/pwa_icon/{size}"),
+        ("GET", "/gradio_api/info"),
+        ("GET", "/gradio_api/info/"),
+        ("GET", "/gradio_api/openapi.json"),
+        ("GET", "/gradio_api/theme.css"),
+        ("GET", "/gradio_api/app_id"),
+        ("GET", "/gradio_api/app_id/"),
+        ("GET", "/gradio_api/startup-events"),
+        ("GET", "/gradio_api/heartbeat/{session_hash}"),
+        # Gradio's static assets and the page's script; never a URL (refused below).
+        ("GET", "/gradio_api/file={path_or_url:path}"),
+        ("HEAD", "/gradio_api/file={path_or_url:path}"),
+        ("POST", "/gradio_api/queue/join"),
+        ("GET", "/gradio_api/queue/data"),
+        ("POST", "/gradio_api/call/{api_name}"),
+        ("POST", "/gradio_api/call/{api_name}/"),
+        ("GET", "/gradio_api/call/{api_name}/{event_id}"),
+        ("POST", "/gradio_api/run/{api_name}"),
+        ("POST", "/gradio_api/run/{api_name}/"),
+        ("POST", "/gradio_api/api/{api_name}"),
+        ("POST", "/gradio_api/api/{api_name}/"),
+        ("POST", "/gradio_api/cancel"),
+        ("POST", "/gradio_api/reset"),
+        ("POST", "/gradio_api/reset/"),
+    }
+)
+#: Routes Gradio registers that this app does not serve, and why (404 from the guard; uploads
+#: 413). Only documentation and the test's checklist: anything not in SERVED is refused anyway.
+REFUSED: dict[str, str] = {
+    "/openapi.json": "FastAPI's schema of Gradio's internals",
+    "/login": "no login: the app has no accounts",
+    "/logout": "no login",
+    "/svelte/{path:path}": "custom-component sources; the app has none",
+    "/monitoring": "monitoring is off",
+    "/gradio_api/deep_link": "no deep links",
+    "/gradio_api/user": "no login",
+    "/gradio_api/login_check": "no login",
+    "/gradio_api/token": "no login",
+    "/gradio_api/dev/reload": "no reload mode",
+    "/gradio_api/runs": "no run history",
+    "/gradio_api/run-history": "no run history",
+    "/gradio_api/custom_component": "no custom components (its path reached the log)",
+    "/gradio_api/proxy=": "no proxying",
+    "/gradio_api/file/{path:path}": "the deprecated alias of file=, which fetched URLs",
+    "/gradio_api/stream": "no media streams",
+    "/gradio_api/call/v2": "not this app's API (use /gradio_api/call/<name>)",
+    "/gradio_api/component_server": "no component has server functions (unknown ids were 500s)",
+    "/gradio_api/queue/status": "not used by the page",
+    "/gradio_api/upload_progress": "no uploads",
+    "/gradio_api/upload": "no uploads (413)",
+    "/gradio_api/process_recording": "no recordings (it wrote a video into the temp folder)",
+    "/gradio_api/vibe-edit": "no editing of the app",
+    "/gradio_api/undo-vibe-edit": "no editing of the app",
+    "/gradio_api/vibe-code": "no editing of the app",
+    "/gradio_api/vibe-starter-queries": "no editing of the app",
+}
+
+
+def _route_pattern(template: str) -> re.Pattern[str]:
+    """A FastAPI path template as a regular expression (`{x}` one segment, `{x:path}` any)."""
+    out, position = [], 0
+    for match in re.finditer(r"\{(\w+)(:path)?\}", template):
+        out.append(re.escape(template[position : match.start()]))
+        out.append(".*" if match.group(2) else "[^/]+")
+        position = match.end()
+    out.append(re.escape(template[position:]))
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+SERVED_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (method, _route_pattern(template)) for method, template in sorted(SERVED)
+)
+
+
+def is_served(method: str, path: str) -> bool:
+    """Whether the app serves `method path` (SERVED)."""
+    return any(m == method and p.match(path) for m, p in SERVED_PATTERNS)
+
+
+def is_refused_route(template: str) -> bool:
+    """Whether a route Gradio registers is one REFUSED names (itself, or a path under it)."""
+    path = template.rstrip("/") or "/"
+    return any(
+        path == name or path.startswith(name if name.endswith("=") else name + "/")
+        for name in REFUSED
+    )
+
+
+def registered_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, path template) of every HTTP route a FastAPI app (Gradio's) registers,
+    included routers too."""
+    found: list[tuple[str, str]] = []
+
+    def walk(routes: Iterable[Any], prefix: str) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:  # an included router (FastAPI >= 0.120)
+                context = getattr(route, "include_context", None)
+                walk(inner.routes, prefix + getattr(context, "prefix", ""))
+            elif hasattr(route, "path") and getattr(route, "methods", None):
+                found.extend((m, prefix + route.path) for m in sorted(route.methods))
+
+    walk(app.routes, "")
+    return sorted(set(found))
 
 
 @dataclass(frozen=True)
@@ -171,8 +300,10 @@ class HttpGuard:
         extra_hosts: Iterable[str] = (),
         origin: str | None = None,
         framed_by: str | None = None,
+        queue: Callable[[], Any] | None = None,
     ) -> None:
         self.app = app
+        self.queue = queue  # Gradio's queue (its pending events), for `_nothing_waiting`
         self.by_index, self.by_name = endpoints
         self.max_body = max_body
         self.extra_hosts = frozenset(h.strip().lower() for h in extra_hosts if h.strip())
@@ -218,11 +349,21 @@ class HttpGuard:
             )
             return
         path, method = scope.get("path", ""), scope.get("method", "GET")
+        if _CONTROL.search(path):  # a %0a in a path could forge lines in any log that shows it
+            await _reply(send, 400, "The request path holds control characters.")
+            return
         if method == "POST" and (path.rstrip("/").endswith("/upload")):
             await _reply(send, 413, "Uploads are refused: this app takes no files.")
             return
         if path.startswith((f"{API_PREFIX}/file=http", "/file=http")):
             await _reply(send, 403, "This app does not fetch URLs.")
+            return
+        if not is_served(method, path):
+            await _reply(send, 404, f"This app does not serve {method} {_short(path)}.")
+            return
+        waiting = self._nothing_waiting(path, scope.get("query_string", b""))
+        if waiting is not None:
+            await _reply(send, 404, waiting)
             return
         length = _header(headers, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
@@ -247,6 +388,40 @@ class HttpGuard:
             await self.app(scope, receive, send)
         except _TooLarge:
             await _reply(send, 413, self._too_large())
+
+    def _nothing_waiting(self, path: str, query: bytes) -> str | None:
+        """Why a result stream cannot be opened, if it cannot: no event is waiting in that
+        session (`queue/data`), or no result under that event id (`call/<name>/<id>`),
+        unknown or already delivered. Gradio would log a traceback and cut the stream, or
+        send heartbeats forever."""
+        if self.queue is None or not path.startswith(API_PREFIX + "/"):
+            return None
+        rest = path[len(API_PREFIX) + 1 :]
+        queue = self.queue()
+        pending: dict[str, set[str]] = getattr(queue, "pending_event_ids_session", {})
+        if rest == "queue/data":
+            values = parse_qs(query.decode("latin-1")).get("session_hash", [""])
+            session = values[0]
+            if session in getattr(queue, "pending_messages_per_session", {}) and pending.get(
+                session
+            ):
+                return None
+            return (
+                "Nothing is waiting in this session: join the queue first "
+                "(POST /gradio_api/queue/join), then read its results."
+            )
+        if rest.startswith("call/") and rest.count("/") == 2:
+            event_id = rest.rsplit("/", 1)[1]
+            # Gradio adds an id to its session's pending set when the call is queued and
+            # removes it once the result is delivered (event_ids_to_events outlives that a
+            # moment, and a GET then waited forever).
+            if any(event_id in ids for ids in pending.values()):
+                return None
+            return (
+                "No result is waiting under this event id: it is unknown, or its result was "
+                "already delivered. Send the call again (POST /gradio_api/call/<name>)."
+            )
+        return None
 
     def _too_large(self) -> str:
         return (
@@ -352,6 +527,9 @@ class HttpGuard:
 
 
 # ---- helpers ----------------------------------------------------------------------------
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _TooLarge(Exception):
@@ -513,6 +691,7 @@ def guard_lifespan(
                 extra_hosts=address.allowed_hosts,
                 origin=address.origin(),
                 framed_by=SPACE_ANCESTORS if address.space_host else None,
+                queue=lambda: blocks._queue,
             )
         yield
 

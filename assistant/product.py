@@ -76,7 +76,7 @@ def load_product(corpus_dir: Path | None, documents: dict[str, Document]) -> Pro
     if path is not None and path.is_file():
         try:
             loaded = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise CorpusError(f"{path}: not valid JSON ({exc}). Fix or remove the file.") from None
         if not isinstance(loaded, dict):
             raise CorpusError(f"{path}: must hold a JSON object, got {type(loaded).__name__}.")

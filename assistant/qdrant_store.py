@@ -448,7 +448,7 @@ def is_qdrant_index(index_dir: Path) -> bool:
     """Whether the index folder is the local side of a Qdrant index (cheap, no verification)."""
     try:
         manifest = json.loads((Path(index_dir) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(manifest, dict) and manifest.get("store") == STORE
 

@@ -50,6 +50,7 @@ from .errors import (
     IndexBuildError,
     IndexCorruptError,
     IndexMissingError,
+    IndexProtectedError,
     IndexStaleError,
 )
 from .expansion import Vocabulary, word_model
@@ -206,6 +207,10 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
+def _short_reason(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [""])[0][:200]
+
+
 def _rebuild_command(corpus_dir: Path | None, index_dir: Path) -> str:
     if corpus_dir is None:
         return f"assistant build --index {index_dir}"
@@ -342,6 +347,7 @@ def build_index(
 
     Returns the manifest written.
     """
+    refuse_a_file(Path(index_dir))
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     built = prepare(corpus_dir, settings, embedder, progress=progress)
     all_passages = built.passages
@@ -492,9 +498,21 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def refuse_a_file(index_dir: Path) -> None:
+    """`IndexProtectedError` when `index_dir` is a file: a build would replace it with a
+    folder (exit 4; never rebuilt automatically)."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexProtectedError(
+            f"{shown(index_dir)} is a file, not an index folder; it is never replaced. "
+            "Name a folder with --index."
+        )
+
+
 def check_writable(index_dir: Path) -> None:
-    """`IndexBuildError` now, before minutes of work, when `index_dir` cannot be written."""
+    """`IndexBuildError` now, before minutes of work, when `index_dir` cannot be written;
+    `IndexProtectedError` when it is a file."""
     index_dir = Path(index_dir)
+    refuse_a_file(index_dir)
     with _as_build_error(index_dir):
         index_dir.parent.mkdir(parents=True, exist_ok=True)
         probe = index_dir.with_name(f".{index_dir.name}.building-probe-{secrets.token_hex(4)}")
@@ -531,7 +549,16 @@ def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> Manifest:
     index_dir = Path(index_dir)
     fix = _rebuild_command(corpus_dir, index_dir)
     path = index_dir / MANIFEST
-    if not index_dir.is_dir() or not any(index_dir.iterdir()):
+    try:
+        is_folder = index_dir.is_dir()
+        refuse_a_file(index_dir)
+        empty = not is_folder or not any(index_dir.iterdir())
+    except OSError as exc:  # a name over the system's limit, a folder that cannot be listed
+        name = str(index_dir) if len(str(index_dir)) <= 200 else str(index_dir)[:200] + "…"
+        raise IndexMissingError(
+            f"{name}: cannot be read ({exc.strerror or type(exc).__name__})."
+        ) from None
+    if empty:
         raise IndexMissingError(f"{index_dir}: no index here. Build one with `{fix}`.")
     if not path.is_file():
         raise IndexCorruptError(
@@ -541,9 +568,9 @@ def read_manifest(index_dir: Path, corpus_dir: Path | None = None) -> Manifest:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
             raise ValueError("not a manifest object")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: brackets
         raise IndexCorruptError(
-            f"{path} is corrupt ({exc}). Rebuild the index with `{fix}`."
+            f"{path} is corrupt ({type(exc).__name__}: {_short_reason(exc)}). Rebuild the index with `{fix}`."
         ) from None
     if raw.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
@@ -590,6 +617,19 @@ def staleness(
     return None
 
 
+def _sentences_inside(passage: Passage) -> bool:
+    """Whether a passage's sentence spans are whole numbers, in order, inside the passage."""
+    previous = passage.start
+    for span in passage.sentences:
+        if len(span) != 2 or not all(type(x) is int for x in span):
+            return False
+        start, end = span
+        if not previous <= start < end <= passage.end:
+            return False
+        previous = start
+    return type(passage.start) is int and type(passage.end) is int and bool(passage.sentences)
+
+
 def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: str) -> Index:
     """Load an index, verifying checksums and that it matches the corpus, settings and model.
 
@@ -627,6 +667,11 @@ def load_index(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: 
             f"Rebuild it with `{_rebuild_command(corpus_dir, index_dir)}`."
         ) from None
     for p in loaded:
+        if not _sentences_inside(p):  # highlights must lie in their passage, in order
+            raise IndexCorruptError(
+                f"{index_dir / PASSAGES}: passage {p.id} has sentence offsets outside it. "
+                f"Rebuild the index with `{_rebuild_command(corpus_dir, index_dir)}`."
+            )
         doc = documents.get(p.source)
         if doc is None or doc.text[p.start : p.end] != p.text:
             raise IndexStaleError(

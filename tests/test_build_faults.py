@@ -455,3 +455,72 @@ def test_an_index_tracked_by_git_is_not_rebuilt_automatically(checkout, tmp_path
     result = run_cli("ask", "--corpus", str(corpus), "--index", str(checkout / "index"), "milia?")
     assert_one_line_error(result, 4, "tracked by git", "assistant build --corpus")
     assert checksums(checkout / "index") == before
+
+
+# ---- issue 25, items 10 and 11: exit 3 or 4, never 1 ------------------------------------------
+
+
+def remove_chain(top: Path) -> None:
+    """Remove a chain of nested folders `top/d/d/...` without recursion: lift each level up."""
+    while (top / "d").is_dir():
+        lifted = top.with_name(top.name + "-next")
+        os.rename(top / "d", lifted)
+        shutil.rmtree(top)
+        top = lifted.rename(top)
+    shutil.rmtree(top)
+
+
+def test_deep_folders_brackets_long_paths_and_a_file_as_index_are_exit_3_or_4(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    here = os.open(corpus, os.O_RDONLY)
+    for _ in range(1000):  # pathlib and os.makedirs themselves recurse too deep for this
+        os.mkdir("d", dir_fd=here)
+        inner = os.open("d", os.O_RDONLY, dir_fd=here)
+        os.close(here)
+        here = inner
+    os.close(here)
+    try:
+        result = run_cli("ask", "--corpus", str(corpus), "--index", str(tmp_path / "i1"), "milia?")
+        assert_one_error_line(result, 3, "nested more than")
+    finally:  # shutil.rmtree (and so pytest's cleanup) recurses too deep for this chain
+        remove_chain(corpus / "d")
+
+    corpus = tmp_path / "corpus-2"
+    shutil.copytree(ROOT / "corpus", corpus)
+    (corpus / "secondary-milia.txt.meta.json").write_text("[" * 100_000, encoding="utf-8")
+    result = run_cli("ask", "--corpus", str(corpus), "--index", str(tmp_path / "i2"), "milia?")
+    assert_one_error_line(result, 3, "not valid JSON")
+
+    index = tmp_path / "index"
+    shutil.copytree(ROOT / "index", index)
+    (index / "manifest.json").write_text("[" * 100_000, encoding="utf-8")
+    result = run_cli("ask", "--no-rebuild", "--index", str(index), "milia?")
+    assert_one_error_line(result, 4, "corrupt")
+
+    too_long = str(tmp_path / ("x" * 5000))
+    assert_one_error_line(run_cli("ask", "--corpus", too_long, "milia?"), 3, "too long")
+    assert_one_error_line(run_cli("ask", "--index", too_long, "milia?"), 4, "too long")
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me", encoding="utf-8")
+    for command in (("ask", "milia?"), ("build",)):
+        result = run_cli(*command, "--index", str(a_file))
+        assert_one_error_line(result, 4, "is a file, not an index folder")
+    assert a_file.read_text(encoding="utf-8") == "keep me"
+
+
+def test_sentence_offsets_outside_their_passage_are_corrupt_on_load(tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(ROOT / "index", index)
+    lines = (index / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    first["sentences"][0] = [first["end"] + 5, first["end"] + 40]  # a highlight past its end
+    lines[0] = json.dumps(first, ensure_ascii=False)
+    (index / "passages.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256((index / "passages.jsonl").read_bytes()).hexdigest()
+    manifest["files"]["passages.jsonl"] = digest  # edited and rehashed
+    (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = run_cli("ask", "--no-rebuild", "--index", str(index), "What are milia?")
+    assert_one_error_line(result, 4, "sentence offsets outside it")

@@ -424,6 +424,120 @@ def test_fuzz_rest_endpoints_never_5xx(app):
     assert rss_mb(app) - rss < 150
 
 
+# ---- issue 25: no side doors, clean streams, bounded sessions -------------------------------
+
+
+def app_routes(real_assistant) -> list[tuple[str, str]]:
+    """Every (method, path) the app registers, listed from the app itself."""
+    import gradio as gr
+
+    from assistant.http_guard import registered_routes
+    from assistant.web import build_demo
+
+    demo = build_demo(real_assistant)
+    return registered_routes(gr.routes.App.create_app(demo))
+
+
+def sample_path(template: str) -> str:
+    import re
+
+    return re.sub(r"\{(\w+)(:path)?\}", lambda m: "x1" if m.group(2) is None else "x1/y", template)
+
+
+def test_every_route_the_app_registers_is_served_or_refused(app, real_assistant):
+    """An allow-list: a route a Gradio upgrade adds fails here until SERVED or REFUSED names
+    it. Every refused route gets the guard's 404 (uploads 413); a served one never a 5xx; no
+    traceback in the log."""
+    from assistant.http_guard import SERVED, is_refused_route
+
+    routes = app_routes(real_assistant)
+    assert len(routes) > 60
+    unknown = [r for r in routes if r not in SERVED and not is_refused_route(r[1])]
+    assert unknown == [], f"classify these routes in assistant/http_guard.py: {unknown}"
+    before = len(server_log(app))
+    with httpx.Client(base_url=app.url, timeout=30) as http:
+        for method, template in routes:
+            path = sample_path(template)
+            # Status and headers only: heartbeat is a stream that never ends, by design.
+            with http.stream(method, path, content=b"{}", timeout=30) as reply:
+                if reply.status_code != 200:
+                    reply.read()
+            if (method, template) in SERVED:
+                assert reply.status_code < 500, (method, path, reply.text[:200])
+            elif template.rstrip("/").endswith("/upload"):
+                assert reply.status_code == 413, (method, path)
+            else:
+                assert reply.status_code == 404, (method, path, reply.text[:200])
+                if method != "HEAD":  # a reply to HEAD has no body
+                    assert "This app does not serve" in reply.json()["detail"]
+    time.sleep(1)
+    log = server_log(app)[before:]
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_the_side_doors_of_issue_25_are_closed(app):
+    before = len(server_log(app))
+    with httpx.Client(base_url=app.url, timeout=30) as http:
+        # 1. the deprecated file/ alias reached Gradio's URL fetcher
+        for url in ("http://127.0.0.1:1/x", "https://example.org/x"):
+            assert http.get(f"/gradio_api/file/{url}").status_code == 404
+        # 4. process_recording wrote a video into the temp folder
+        reply = http.post("/gradio_api/process_recording", files={"video": ("a.mp4", b"x" * 100)})
+        assert reply.status_code == 404
+        temp = app.base / "gradio-tmp"  # type: ignore[attr-defined]
+        assert not list(temp.rglob("tmp*.mp4")) if temp.exists() else True
+        # 5. unknown component ids were a 500 with a KeyError traceback
+        body = {"data": 1, "component_id": 9999, "session_hash": "s", "fn_name": "f"}
+        assert http.post("/gradio_api/component_server", json=body).status_code == 404
+        # 5. unknown event ids and sessions: a clean 404 at once, no broken stream
+        for path in ("/gradio_api/call/ask/no-such-id", "/gradio_api/queue/data"):
+            started = time.monotonic()
+            reply = http.get(path, params={"session_hash": "no-such-session"})
+            assert reply.status_code == 404 and time.monotonic() - started < 2, reply.text
+        # 6. a %0a in a path printed a forged ERROR line
+        forged = "/gradio_api/custom_component/a%0aERROR%20forged-line/b/c/d"
+        assert http.get(forged).status_code == 400
+    time.sleep(1)
+    log = server_log(app)[before:]
+    assert "Traceback" not in log and "forged-line" not in log, log[-3000:]
+
+
+def test_a_second_get_of_a_delivered_result_is_a_prompt_404(app):
+    """12: it heartbeated forever, so a client retrying after a dropped connection hung."""
+    with httpx.Client(base_url=app.url, timeout=60) as http:
+        posted = http.post("/gradio_api/call/ask", json={"data": ["What are milia?"]})
+        result = f"/gradio_api/call/ask/{posted.json()['event_id']}"
+        first = http.get(result)
+        assert first.status_code == 200 and "event: complete" in first.text
+        started = time.monotonic()
+        again = http.get(result, timeout=10)
+        assert again.status_code == 404 and time.monotonic() - started < 2
+        assert "already delivered" in again.json()["detail"]
+
+
+def test_forwarded_proto_from_127_0_0_1_is_not_trusted(app):
+    """8: uvicorn applied X-Forwarded-Proto before the guard: the root turned https and an
+    https Origin was accepted."""
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    with httpx.Client(base_url=app.url, timeout=30) as http:
+        config = http.get("/config", headers=https).json()
+        assert config["root"].startswith("http://127.0.0.1:")
+        origin = {**https, "Origin": f"https://127.0.0.1:{app.port}"}
+        assert http.get("/gradio_api/info", headers=origin).status_code == 403
+
+
+def test_the_app_starts_with_a_read_only_temp_folder(tmp_path):
+    """9: Gradio creates <temp>/vibe_edit_history at start; a read-only temp folder was a
+    traceback and no app."""
+    blocker = tmp_path / "a-file"  # no one, not even root, can make a folder under a file
+    blocker.write_text("x", encoding="utf-8")
+    with load.AppProcess(env={"GRADIO_TEMP_DIR": str(blocker / "gradio")}) as started:
+        with httpx.Client(base_url=started.url, timeout=60) as http:
+            assert http.get("/").status_code == 200
+        assert "Traceback" not in started.log()
+        assert "is not writable" in started.log()
+
+
 # ---- the page works under its Content-Security-Policy, in real Chromium ---------------------
 
 

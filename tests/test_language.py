@@ -39,6 +39,12 @@ def test_no_english_question_of_the_eval_sets_is_taken_for_another_language(real
         "Is tretinoin safe for milia?",
         "does it hurt",
         "Milienbehandlung",  # one word: not enough to judge, left to retrieval
+        # Issue 25, item 7: two words the model guessed Catalan, Finnish, Estonian, Latin...
+        "zinc ointment",
+        "coconut oil",
+        "dermatologist visit",
+        "milia deep",
+        "ｗｈａｔ ｃａｕｓｅｓ ｍｉｌｉａ？",  # full-width: the same letters (NFKC)
     ],
 )
 def test_short_english_questions_are_read(real_assistant, question):

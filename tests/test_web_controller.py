@@ -311,3 +311,29 @@ def test_votes_under_ever_new_session_ids_are_bounded_in_all():
     allowed = [limiter.allow(f"made-up-{i}", now=100.0 + i / 100) for i in range(40)]
     assert allowed == [True] * 25 + [False] * 15  # each id votes once, the total is capped
     assert limiter.allow("another", now=161.0)  # a minute after the first votes: room again
+
+
+def test_every_text_entering_a_session_is_bounded(control):
+    """Issue 25, item 3: a send, an edit or /chat of 30 KB (or of a JSON object) keeps only
+    what the chat shows and why it is refused, never the text itself."""
+    import sys
+
+    from assistant.web.controller import ECHO_CHARS, MAX_SENT, Refused
+
+    outbox = Outbox(max_chars=1000)
+    huge = "milia " * 5000
+    control.send(huge, outbox)
+    control.send({"nested": ["x" * 20000]}, outbox)
+    control.edit(outbox, 0, huge)
+    for _ in range(MAX_SENT):
+        control.send(huge, outbox)
+    items = outbox.snapshot().items
+    assert all(isinstance(a.text, Refused) for a in items)
+    assert all(len(a.text.shown) <= 2 * ECHO_CHARS for a in items)
+    assert sum(sys.getsizeof(a.text.shown) + sys.getsizeof(a.text.problem) for a in items) < (
+        MAX_SENT * 4 * (ECHO_CHARS + 200)
+    )
+    session = control.answer_pending(outbox, Session(), 3)
+    assert {t.answer.status for t in session.turns} == {"invalid"}
+    assert "30,000 characters long; the limit is 1,000" in session.turns[-1].answer.message
+    assert control.messages(outbox, session)[0]["content"].endswith("…")

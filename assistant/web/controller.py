@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..answer import Answer, make_answer
 from ..choices import Status
 from ..conversation import MAX_HISTORY
+from ..freshness import CorpusChangedError
 from ..product import Product
 from ..question import validate_question
 from ..render import chat_markdown, display_text, escape_markdown, keep_indent
@@ -39,10 +40,18 @@ ECHO_CHARS = 1000
 
 #: Messages a session's outbox keeps (answered or waiting); turns kept are `MAX_TURNS`.
 MAX_SENT = 2 * MAX_TURNS
+#: Longest message a session keeps as sent (Settings' default question limit; the page's
+#: `Outbox` takes the engine's own). Anything longer, or not text, is kept as a `Refused`.
+DEFAULT_MAX_CHARS = 1000
 
 ERROR_TEXT = (
     "Sorry, something went wrong on our side and this question could not be answered. "
     "Please try again."
+)
+#: What the chat and /ask say once a corpus file changed under the running app (freshness.py).
+SOURCE_CHANGED_TEXT = (
+    "The source text changed on the server after this app started, so nothing is quoted until "
+    "the app is restarted with a rebuilt index."
 )
 FEEDBACK_ON = (
     "Thumbs up/down are stored on this server: the question and where its quotes are, nothing else."
@@ -77,6 +86,8 @@ def parse_top_k(
 
 def user_markdown(question: object) -> str:
     """The user's own message as the chat shows it: escaped, never rendered."""
+    if isinstance(question, Refused):
+        return question.shown
     if not isinstance(question, str):
         return "*(not text)*"
     if not question.strip():
@@ -99,6 +110,26 @@ def edited_text(value: object) -> object:
 # --------------------------------------------------------------------------------------------
 # Session records
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A message a session does not keep as sent: over the length limit, or not text. Only
+    what the chat shows of it (at most `ECHO_CHARS`) and why it cannot be answered are kept,
+    so every text that enters a session (typed, an example, an edit, /chat) is bounded, and
+    a session's 60 messages hold at most 60 x 1,000 characters, whatever the requests sent."""
+
+    shown: str  # user_markdown of the message as sent
+    problem: str  # validate_question's message: the answer is `invalid`, saying this
+
+
+def admitted(text: object, max_chars: int) -> object:
+    """`text` as a session keeps it: itself when it is a string within `max_chars`, else a
+    `Refused` (a `Refused` stays as it is)."""
+    if isinstance(text, Refused) or (isinstance(text, str) and len(text) <= max_chars):
+        return text
+    problem = validate_question(text, max_chars).problem or "The question must be text."
+    return Refused(user_markdown(text), problem)
 
 
 class Asked(NamedTuple):
@@ -138,13 +169,16 @@ class Outbox:
     conversation never takes answers back (the chat always shows `answered()`).
     """
 
-    def __init__(self, questions: Questions | None = None) -> None:
+    def __init__(
+        self, questions: Questions | None = None, max_chars: int = DEFAULT_MAX_CHARS
+    ) -> None:
         self._questions = questions or Questions()
         self._session = Session()
         self._lock = threading.Lock()
+        self.max_chars = max_chars  # every message added is `admitted` under it
 
     def __deepcopy__(self, memo: dict[int, object]) -> Outbox:  # gr.State copies its default
-        return Outbox(self.snapshot())
+        return Outbox(self.snapshot(), self.max_chars)
 
     def snapshot(self) -> Questions:
         with self._lock:
@@ -167,13 +201,15 @@ class Outbox:
             return kept
 
     def add(self, text: object) -> Questions:
+        kept = admitted(text, self.max_chars)
         with self._lock:
-            self._questions = self._questions.add(text)
+            self._questions = self._questions.add(kept)
             return self._questions
 
     def replace_from(self, asked_id: int, text: object) -> Questions:
+        kept = admitted(text, self.max_chars)
         with self._lock:
-            self._questions = self._questions.replace_from(asked_id, text)
+            self._questions = self._questions.replace_from(asked_id, kept)
             return self._questions
 
     def clear(self) -> Questions:
@@ -203,6 +239,7 @@ class Turn:
     question: str  # the question as checked (whitespace collapsed)
     followup: bool  # the previous question was used to find the quotes
     answer: Answer | None  # None: answering failed (the chat says so)
+    error: str = ERROR_TEXT  # what the chat says when `answer` is None
 
     @property
     def id(self) -> int:
@@ -306,6 +343,8 @@ class ChatController:
     def _answer(self, message: object, top_k: object, session: Session) -> tuple[str, bool, Answer]:
         """(question as checked, whether the previous question was used, the answer), with up
         to `top_k` passages (the page's slider)."""
+        if isinstance(message, Refused):  # over the limit or not text: said so, not asked
+            return "", False, make_answer("", Status.INVALID, message=message.problem)
         k, problem = parse_top_k(top_k, self.default_k, UI_MAX_PASSAGES)
         text = validate_question(message, self.max_chars).text
         if problem:
@@ -322,6 +361,9 @@ class ChatController:
             try:
                 question, followup, answer = self._answer(asked.text, top_k, session)
                 turn = Turn(asked, question, followup, answer)
+            except CorpusChangedError:  # logged once by the engine, naming the file
+                text = validate_question(asked.text, self.max_chars).text
+                turn = Turn(asked, text, False, None, SOURCE_CHANGED_TEXT)
             except Exception as exc:
                 log_failure(log, "chat", exc)
                 turn = Turn(asked, validate_question(asked.text, self.max_chars).text, False, None)
@@ -336,7 +378,7 @@ class ChatController:
         for turn in session.turns:
             out.append({"role": "user", "content": user_markdown(turn.asked.text)})
             if turn.answer is None:
-                content = ERROR_TEXT
+                content = turn.error
             else:
                 content = chat_markdown(
                     turn.answer,

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import html
 import logging
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +33,18 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from ..freshness import CorpusChangedError
 from ..http_guard import PublicAddress, guard_lifespan
 from ..product import Product
 from ..web_safety import log_failure
-from .controller import ERROR_TEXT, UI_MAX_PASSAGES, ChatController, Outbox, Session
+from .controller import (
+    ERROR_TEXT,
+    SOURCE_CHANGED_TEXT,
+    UI_MAX_PASSAGES,
+    ChatController,
+    Outbox,
+    Session,
+)
 from .feedback import FeedbackLog
 from .source_view import render_source
 
@@ -91,6 +101,10 @@ class VerbatimBlocks(gr.Blocks):
             **(kwargs.get("app_kwargs") or {}),
         }
         kwargs.setdefault("num_workers", 0)  # static-file workers would bypass the guard
+        # Uvicorn would apply X-Forwarded-Proto/-For from 127.0.0.1 before the guard sees the
+        # request (the page's root turned https, the guard accepted an https Origin): no
+        # client's forwarded headers are trusted (the public URL is configured instead).
+        os.environ["FORWARDED_ALLOW_IPS"] = ""
         if self.address.root():
             kwargs.setdefault("root_path", self.address.root())
         return super().launch(**kwargs)
@@ -102,6 +116,31 @@ class VerbatimBlocks(gr.Blocks):
         if getattr(block_fn, "api_name", None) == "ask":
             inputs.extend(block.value for block in block_fn.inputs[len(inputs) :])
         super().validate_inputs(block_fn, inputs)
+
+
+def _usable_temp_folder() -> None:
+    """Point Gradio at a private temp folder when its own is not writable.
+
+    Gradio creates `<temp>/vibe_edit_history` when the app is built, and died with a traceback
+    when its temp folder (GRADIO_TEMP_DIR, or /tmp/gradio) was read-only or another user's.
+    This app writes nothing there (no uploads, no cached examples), so any writable folder
+    will do; if none can be made, Gradio's own error stands (app.py shows it in one line).
+    """
+    import gradio.routes
+
+    folder = Path(gradio.routes.DEFAULT_TEMP_DIR)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "vibe_edit_history").mkdir(exist_ok=True)
+        return
+    except OSError as exc:
+        problem = f"{type(exc).__name__}: {exc.strerror or exc}"
+    try:
+        private = tempfile.mkdtemp(prefix="verbatim-gradio-")
+    except OSError:
+        return
+    log.warning("Gradio's temp folder %s is not writable (%s); using %s", folder, problem, private)
+    gradio.routes.DEFAULT_TEMP_DIR = private
 
 
 def header_html(product: Product) -> str:
@@ -156,6 +195,7 @@ def build_demo(
     if product is None:
         product = assistant.product
     gr.set_static_paths([STATIC])
+    _usable_temp_folder()  # Gradio builds its routes (and makes a temp folder) in Blocks()
     control = ChatController(assistant, product, feedback or FeedbackLog())
     with VerbatimBlocks(title=product.app_title, analytics_enabled=False) as demo:
         page = page_components(product, control, assistant)
@@ -185,6 +225,8 @@ def ask_endpoint(control: ChatController, default_k: int) -> Callable[..., dict]
         """
         try:
             return control.ask(question, passages, history)
+        except CorpusChangedError:  # logged once by the engine, naming the file
+            raise gr.Error(SOURCE_CHANGED_TEXT, print_exception=False) from None
         except Exception as exc:
             log_failure(log, "/ask", exc)
             raise gr.Error(ERROR_TEXT, print_exception=False) from None
@@ -285,7 +327,7 @@ class Page:
 
 def page_components(product: Product, control: ChatController, assistant: Assistant) -> Page:
     """The header, the chat column and the source column, inside the open Blocks."""
-    outbox = gr.State(Outbox())
+    outbox = gr.State(Outbox(max_chars=assistant.settings.max_question_chars))
     session = gr.State(Session())
     gr.HTML(header_html(product), elem_id="vb-header", js_on_load=None)
     gr.HTML(SWITCH_HTML, elem_id="vb-switch-row", js_on_load=None)
