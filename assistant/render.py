@@ -289,9 +289,7 @@ def chat_markdown(
     parts = [_intro(answer), *(chat_quote(q, turn) for q in answer.passages)]
     if answer.status == Status.RELATED:
         heading = TEMPLATES["related_heading"]
-        parts.insert(
-            0, f'<span class="vb-related-head" role="heading" aria-level="3">{heading}</span>'
-        )
+        parts.insert(0, f'<span class="vb-related-head">{heading}</span>')
     if followup_of is not None:
         parts.insert(0, f"*{TEMPLATES['followup']} “{escape_markdown(display_text(followup_of))}”*")
     copy = escape_attribute(answer_text(answer, disclaimer=disclaimer))

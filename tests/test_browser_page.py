@@ -258,7 +258,9 @@ def test_closest_passages_and_followups_look_like_what_they_are(browser, port):
     page = open_page(browser, port, dark=True)
     ask(page, "is milia more common in women than men?", 0)
     bot = page.locator('#vb-chat [data-testid="bot"]').last
-    assert bot.inner_text().startswith("The source does not answer this directly.")
+    assert bot.inner_text().startswith(
+        "No direct answer\n\nThe source does not answer this directly."
+    )
     page.wait_for_function(
         "document.querySelector('#vb-chat [data-testid=\"bot\"]')?.dataset.vbStatus === 'related'"
     )
