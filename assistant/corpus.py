@@ -55,6 +55,15 @@ _warned: set[str] = set()
 _warned_lock = threading.Lock()
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks (a large file is never read whole)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _warn_once(message: str) -> None:
     """Log a warning about the corpus once per process (the corpus is listed several times)."""
     with _warned_lock:

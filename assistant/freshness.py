@@ -18,13 +18,12 @@ docs/reliability.md); a touch without an edit costs one hash and is then remembe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from .corpus import Document
+from .corpus import Document, file_sha256
 from .errors import IndexStaleError
 
 log = logging.getLogger(__name__)
@@ -39,14 +38,6 @@ class CorpusChangedError(IndexStaleError):
 def _stamp(path: Path) -> Stamp:
     status = path.stat()
     return status.st_size, status.st_mtime_ns, status.st_ctime_ns
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class SourceWatch:
@@ -65,7 +56,7 @@ class SourceWatch:
             path = Path(corpus_dir) / source
             try:
                 stamp = _stamp(path)
-                same = _sha256(path) == document.sha256
+                same = file_sha256(path) == document.sha256
             except OSError:
                 continue  # not on this machine (a Qdrant index served without its corpus)
             self._files[source] = (path, document.sha256)
@@ -91,7 +82,7 @@ class SourceWatch:
                 stamp = _stamp(path)
                 if stamp == self._seen[source]:
                     continue
-                if _sha256(path) == sha256:  # touched, not edited: remember the new stamp
+                if file_sha256(path) == sha256:  # touched, not edited: remember the new stamp
                     self._seen[source] = stamp
                     continue
                 problem = "was edited"

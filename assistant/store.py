@@ -24,7 +24,6 @@ remove what a killed build left behind without touching a running one's folder.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -42,7 +41,7 @@ import numpy as np
 
 from .candidates import Candidates
 from .chunking import Passage, passages
-from .corpus import Document, corpus_hash, load_corpus, shown
+from .corpus import Document, corpus_hash, file_sha256, load_corpus, shown
 from .dense import DenseIndex, IndexPlan
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import (
@@ -195,14 +194,6 @@ def _build_vocabulary(texts: list[str], folder: Path) -> bool:
     return True
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
 
@@ -325,7 +316,7 @@ def write_manifest(folder: Path, manifest: Manifest) -> Manifest:
     """Add the checksums of every file in `folder` to `manifest` and write it there."""
     manifest = replace(
         manifest,
-        files={p.relative_to(folder).as_posix(): _sha256_file(p) for p in _files(folder)},
+        files={p.relative_to(folder).as_posix(): file_sha256(p) for p in _files(folder)},
     )
     (folder / MANIFEST).write_text(
         json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8"
@@ -594,7 +585,7 @@ def verify_checksums(index_dir: Path, manifest: Manifest, corpus_dir: Path | Non
         path = index_dir / name
         if name not in present:
             problem = "is missing"
-        elif _sha256_file(path) != checksum:
+        elif file_sha256(path) != checksum:
             problem = "does not match its checksum (truncated, edited or corrupted)"
         else:
             continue
