@@ -1,11 +1,18 @@
 """Sending a page event through Gradio's queue exactly as the browser does (events such as the
-chat's like are not in the API), and waiting for it to complete."""
+chat's like are not in the API), and waiting for it to complete: for the tests and the
+benchmarks that drive a running app."""
 
 from __future__ import annotations
 
 import json
 
 import httpx
+
+
+def fn_index(http: httpx.Client, name: str) -> int:
+    """The queue index of the app's event whose API name is `name` (from its /config)."""
+    config = http.get("/config").json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
 
 
 def queue_event(
@@ -29,4 +36,4 @@ def queue_event(
                 message = json.loads(line[5:])
                 if message.get("event_id") == event_id and message["msg"] == "process_completed":
                     return message
-    raise AssertionError(f"event {fn_index} never completed")
+    raise RuntimeError(f"event {fn_index} never completed")

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from benchmarks.gradio_queue import fn_index, queue_event
 from benchmarks.load import RESULTS, AppProcess, machine
 from benchmarks.soak import rss_mb
 
@@ -28,26 +29,12 @@ BATCH = 10  # sessions between two memory samples
 LONG = ("what causes milia " * 1700)[:30_000]
 
 
-def fn_index(http: httpx.Client, name: str) -> int:
-    config = http.get("/config").json()
-    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
-
-
-def queue_event(http: httpx.Client, index: int, data: list, session: str) -> bool:
+def succeeded(http: httpx.Client, index: int, data: list, session: str) -> bool:
     """Run event `index` in `session` through Gradio's queue; whether it succeeded."""
-    joined = http.post(
-        "/gradio_api/queue/join", json={"data": data, "fn_index": index, "session_hash": session}
-    )
-    if joined.status_code != 200:
+    try:
+        return bool(queue_event(http, index, data, session).get("success"))
+    except (httpx.HTTPStatusError, RuntimeError):  # refused at join, or never completed
         return False
-    event_id = joined.json()["event_id"]
-    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as s:
-        for line in s.iter_lines():
-            if line.startswith("data:"):
-                message = json.loads(line[5:])
-                if message.get("event_id") == event_id and message["msg"] == "process_completed":
-                    return bool(message.get("success"))
-    return False
 
 
 def fill_session(url: str, number: int, send: int, chat: int) -> int:
@@ -59,9 +46,9 @@ def fill_session(url: str, number: int, send: int, chat: int) -> int:
     failed = 0
     with httpx.Client(base_url=url, timeout=120) as http:
         for _ in range(MAX_SENT):
-            failed += not queue_event(http, send, [LONG, None], session)
+            failed += not succeeded(http, send, [LONG, None], session)
         for _ in range(MAX_TURNS):
-            failed += not queue_event(http, chat, [LONG, 3, None], session)
+            failed += not succeeded(http, chat, [LONG, 3, None], session)
     return failed
 
 

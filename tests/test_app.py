@@ -11,10 +11,10 @@ import logging
 
 import httpx
 import pytest
-from gradio_queue import queue_event
 from paths import DISCLAIMER, ROOT
 
 from assistant.answer import LABELS, TEMPLATES, escape_markdown
+from benchmarks.gradio_queue import queue_event
 from scripts.ports import free_port
 
 pytestmark = pytest.mark.server

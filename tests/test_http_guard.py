@@ -19,11 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradio_queue import queue_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import load
+from benchmarks.gradio_queue import fn_index, queue_event
 
 pytestmark = [pytest.mark.server, pytest.mark.model]
 
@@ -69,11 +69,6 @@ def call(http: httpx.Client, name: str, body: object) -> tuple[int, str]:
         return posted.status_code, posted.text
     result = http.get(f"/gradio_api/call/{name}/{posted.json()['event_id']}")
     return result.status_code, result.text
-
-
-def fn_index(http: httpx.Client, name: str) -> int:
-    config = http.get("/config").json()
-    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
 
 
 def raw_request(port: int, head: bytes, body: bytes = b"") -> bytes:
