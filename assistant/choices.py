@@ -1,4 +1,5 @@
-"""The fixed choices, defined once: answer statuses, retrieval modes and dense index kinds.
+"""The fixed choices, defined once: answer statuses and their reasons, retrieval modes and dense
+index kinds.
 
 They are `StrEnum`s, so a member equals its string (`Mode.RERANK == "rerank"`) and JSON, click
 and the manifest see the same plain strings as before.
@@ -21,6 +22,17 @@ class Status(StrEnum):
     CHITCHAT = "chitchat"  # small talk, not a question about the source
     INVALID = "invalid"  # unusable input; `message` says what is wrong
     NOT_ENGLISH = "not_english"  # a question in another language
+
+
+class Reason(StrEnum):
+    """Why an answer has its status (`Confidence.reason`, the JSON's `confidence.reason`)."""
+
+    RELEVANCE = "relevance"  # not_found: no passage reaches the relevance threshold
+    FOCUS = "focus"  # related: the focus check found nothing that matches the question's focus
+    CONFIDENCE = "confidence"  # related: the confidence is below the cutoff
+    CONFIDENT = "confident"  # answered: every check passed
+    DEFINITION = "definition"  # answered: the first quote defines what the question asks about
+    UNCHECKED = "unchecked"  # answered: the confidence check is off (Settings.confidence_check)
 
 
 #: The statuses' strings, as the JSON contract and README list them.

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .choices import Reason
+
 if TYPE_CHECKING:
     from .retrieval import Hit
 
@@ -30,9 +32,6 @@ if TYPE_CHECKING:
 #: subset (docs/quality.md): these four had the best held-out AUC (0.80, against 0.78 with all
 #: six); `agreement` and `lexical` added nothing there and are still reported.
 FEATURES = ("relevance", "sentence", "margin", "coverage")
-
-#: Reciprocal rank fusion's constant for the `hybrid` opinion in `agreement` (retrieval.py).
-AGREEMENT_RRF_K = 60
 
 
 @dataclass(frozen=True)
@@ -99,15 +98,7 @@ def signals(hits: Sequence[Hit], focus: float | None, covered: float = 1.0) -> S
     first = hits[0]
     second = hits[1].score if len(hits) > 1 else 0.0
     margin = (first.score - second) / abs(first.score) if first.score else 0.0
-
-    def rrf(hit: Hit) -> float:
-        ranks = [r for r in (hit.dense_rank, hit.bm25_rank) if r is not None]
-        return sum(1.0 / (AGREEMENT_RRF_K + r) for r in ranks)
-
-    best_fused = max(rrf(h) for h in hits)
-    agreement = (
-        int(first.dense_rank == 1) + int(first.bm25_rank == 1) + int(rrf(first) >= best_fused)
-    )
+    agreement = sum(rank == 1 for rank in (first.dense_rank, first.bm25_rank, first.hybrid_rank))
     return Signals(
         relevance=first.relevance,
         sentence=first.sentence,
@@ -184,17 +175,6 @@ def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-class Reason:
-    """Why an answer has its status (`Confidence.reason`, the JSON's `confidence.reason`)."""
-
-    RELEVANCE = "relevance"  # not_found: no passage reaches the relevance threshold
-    FOCUS = "focus"  # related: the focus check found nothing that matches the question's focus
-    CONFIDENCE = "confidence"  # related: the confidence is below the cutoff
-    CONFIDENT = "confident"  # answered: every check passed
-    DEFINITION = "definition"  # answered: the first quote defines what the question asks about
-    UNCHECKED = "unchecked"  # answered: the confidence check is off (Settings.confidence_check)
-
-
 @dataclass(frozen=True)
 class Confidence:
     """What decided an answer's status: the model's probability that the first quote answers
@@ -202,14 +182,14 @@ class Confidence:
 
     score: float | None  # None when there was no hit to judge
     cutoff: float
-    reason: str
+    reason: Reason
     signals: Signals | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": None if self.score is None else round(self.score, 4),
             "cutoff": self.cutoff,
-            "reason": self.reason,
+            "reason": self.reason.value,
             "signals": None if self.signals is None else self.signals.to_dict(),
         }
 

@@ -7,25 +7,18 @@ import os
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from .answer import Answer, Quote, Span, make_answer, read_with
 from .candidates import Store
-from .choices import DEFAULT_MODE, MODES, Mode, Status
-from .confidence import (
-    DEFAULT_CONFIDENCE,
-    Confidence,
-    ConfidenceModel,
-    Reason,
-    coverage,
-    signals,
-)
+from .choices import DEFAULT_MODE, MODES, Mode, Reason, Status
+from .confidence import DEFAULT_CONFIDENCE, Confidence, ConfidenceModel, coverage, signals
 from .conversation import (
     followup_rule,
     has_plural_antecedent,
@@ -85,8 +78,8 @@ def refusal_status(
     confidence: float | None = None,
     cutoff: float = 0.0,
     definition: bool = False,
-) -> tuple[Status, str]:
-    """`not_found`, `related` or `answered`, and why (a `confidence.Reason`), for the best
+) -> tuple[Status, Reason]:
+    """`not_found`, `related` or `answered`, and why (a `Reason`), for the best
     relevance and focus relevance of a question's hits, by the settings' (calibrated)
     thresholds, and for the `confidence` that its first quote answers it against `cutoff`
     (None: not checked; `definition`: the first quote defines what a definition question asks
@@ -104,13 +97,6 @@ def refusal_status(
     if confidence < cutoff:
         return Status.RELATED, Reason.CONFIDENCE
     return Status.ANSWERED, Reason.CONFIDENT
-
-
-def confidence_model(calibration: Mapping[str, Any] | None) -> ConfidenceModel:
-    """The confidence model of an index's calibration, else the default (confidence.py)."""
-    if calibration and "confidence" in calibration:
-        return ConfidenceModel.from_json(calibration["confidence"])
-    return DEFAULT_CONFIDENCE
 
 
 def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path]:
@@ -554,7 +540,10 @@ class Assistant:
     def confidence_model(self) -> ConfidenceModel:
         """The index's confidence model (fitted by `assistant eval --calibrate`, in its
         manifest), else the one fitted on the seed article's dev questions."""
-        return confidence_model(self.index.manifest.calibration)
+        calibration = self.index.manifest.calibration
+        if calibration and "confidence" in calibration:
+            return ConfidenceModel.from_json(calibration["confidence"])
+        return DEFAULT_CONFIDENCE
 
     def speller(self) -> Speller | None:
         """Typo correction towards known words (spelling.py); None when the index has no word

@@ -25,7 +25,7 @@ import numpy as np
 
 from .answer import Answer
 from .choices import Status
-from .confidence import DEFAULT_CONFIDENCE, ConfidenceModel
+from .confidence import ConfidenceModel
 from .engine import Assistant, refusal_status
 from .errors import VerbatimError
 from .settings import Settings
@@ -686,7 +686,8 @@ def evaluate_questions(
 
 def recorded_status(result: dict[str, Any], settings: Settings) -> Status:
     """The status the engine's refusal rule gives a result recorded with every check off
-    (its relevance, focus relevance and confidence), with the default confidence model."""
+    (its relevance, focus relevance and confidence: score and cutoff as the index's model
+    gave them)."""
     recorded = result.get("confidence") or {}
     score = recorded.get("score") if settings.confidence_check else None
     return refusal_status(
@@ -694,7 +695,7 @@ def recorded_status(result: dict[str, Any], settings: Settings) -> Status:
         result["focus_relevance"],
         settings,
         score,
-        DEFAULT_CONFIDENCE.cutoff,
+        recorded.get("cutoff", 0.0),
         bool((recorded.get("signals") or {}).get("definition")),
     )[0]
 

@@ -17,6 +17,7 @@ Modes (what `assistant eval --modes` compares):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -40,11 +41,13 @@ class Hit:
     relevance: float  # max(cosine with passage, cosine with its best sentence)
     highlight: tuple[int, int]  # offsets of the best-matching sentence
     # What the answer's confidence reads (confidence.py): the best sentence's own cosine, the
-    # passage's rank in each retriever's own list (1-based; None: not in that list) and its
-    # BM25 score over the question's best BM25 score (0 when BM25 does not match it).
+    # passage's rank in each retriever's own list (1-based; None: not in that list) and in
+    # their RRF fusion (the `hybrid` ranking; tied scores share a rank), and its BM25 score over the question's best
+    # BM25 score (0 when BM25 does not match it).
     sentence: float = 0.0
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    hybrid_rank: int | None = None
     lexical: float = 0.0
     defines: bool = False  # it holds a sentence defining a definition question's subject
 
@@ -129,15 +132,17 @@ def search(
 
     by_dense = order({r: passage_cos[r] for r in rows})
     by_bm25 = order({r: bm25[r] for r in top_bm25})
+    # The hybrid ranking is the `hybrid` mode's, and in every mode the confidence's agreement.
+    hybrid = reciprocal_rank_fusion([by_dense, by_bm25], k=rrf_k)
+    top = found.bm25_top
     if mode == Mode.BM25:
         fused = {ids[r]: bm25[r] for r in top_bm25}
     elif mode == Mode.DENSE:
         fused = {ids[r]: passage_cos[r] for r in rows}
     elif mode == Mode.HYBRID:
-        fused = reciprocal_rank_fusion([by_dense, by_bm25], k=rrf_k)
+        fused = hybrid
     else:
         w_dense, w_sentence, w_bm25 = rerank_weights
-        top = found.bm25_top
         fused = {
             ids[r]: w_dense * passage_cos[r]
             + w_sentence * best[r].cosine
@@ -149,7 +154,12 @@ def search(
     row_of = {pid: r for r, pid in ids.items()}
     dense_rank = {pid: rank for rank, pid in enumerate(by_dense, start=1)}
     bm25_rank = {pid: rank for rank, pid in enumerate(by_bm25, start=1)}
-    top_score = found.bm25_top
+    # Ties share a rank here (1 + how many fuse higher): two passages tied first are both first.
+    fused_scores = sorted(hybrid.values())
+    hybrid_rank = {
+        pid: len(fused_scores) - bisect_right(fused_scores, score) + 1
+        for pid, score in hybrid.items()
+    }
     hits = []
     for pid, score in ranked(fused):
         r = row_of[pid]
@@ -163,7 +173,8 @@ def search(
                 sentence=best[r].cosine,
                 dense_rank=dense_rank.get(pid),
                 bm25_rank=bm25_rank.get(pid),
-                lexical=bm25[r] / top_score,
+                hybrid_rank=hybrid_rank[pid],
+                lexical=bm25[r] / top,
                 defines=r in defining,
             )
         )
