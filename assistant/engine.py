@@ -99,6 +99,19 @@ def refusal_status(
     return Status.ANSWERED, Reason.CONFIDENT
 
 
+def _strength(answer: Answer) -> int:
+    """How far an answer got: 3 `answered`, 2 `related` by the confidence model alone (it
+    passed the relevance and focus thresholds), 1 `related` by the focus check, 0 no quotes.
+    A follow-up is read with the previous question when that reading reaches 2, as it was
+    when `answered` meant passing both thresholds."""
+    if answer.status == Status.ANSWERED:
+        return 3
+    if answer.status != Status.RELATED:
+        return 0
+    reason = answer.confidence.reason if answer.confidence is not None else None
+    return 2 if reason == Reason.CONFIDENCE else 1
+
+
 def default_paths(corpus: Path | str | None, index: Path | str | None) -> tuple[Path, Path]:
     """The folders given (the CLI's --corpus/--index, or VERBATIM_CORPUS/VERBATIM_INDEX read
     by the CLI and the app), else ./corpus and ./index when they exist, else the folders
@@ -403,11 +416,12 @@ class Assistant:
             for i, (alone, joined_at, previous) in readings.items():
                 answer = found[alone]
                 second = found[joined_at] if joined_at is not None else None
-                if second is not None and second.status == Status.ANSWERED:
-                    if previous:  # read with the previous question first; the answer says so
-                        answer = read_with(replace(second, question=checked[i].text), previous)
-                    elif answer.status != Status.ANSWERED:  # about the topic: only a rescue
-                        answer = replace(second, question=checked[i].text)
+                if second is not None and previous and _strength(second) >= 2:
+                    # Read with the previous question first; the answer says so.
+                    answer = read_with(replace(second, question=checked[i].text), previous)
+                elif second is not None and not previous and _strength(second) > _strength(answer):
+                    # About the topic: only a rescue, when alone it found less.
+                    answer = replace(second, question=checked[i].text)
                 answers[i] = answer
         return [a for a in answers if a is not None]
 

@@ -112,9 +112,9 @@ class Settings:
     # advert penalty in `rerank` (answerness.py, retrieval.py): chosen on the dev split.
     spelling: bool = True
     # The confidence check (confidence.py): an answer whose first quote the index's confidence
-    # model doubts is `related`, not `answered`. Off by default until the tests and the
-    # browser follow it (docs/quality.md, issue 21); every answer reports its confidence.
-    confidence_check: bool = False
+    # model doubts is `related`, not `answered` (docs/quality.md, issue 21); every answer
+    # reports its confidence. False: the relevance threshold alone decides.
+    confidence_check: bool = True
     promo_penalty: float = 0.05
     definition_bonus: float = 0.2
 

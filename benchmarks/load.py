@@ -313,7 +313,7 @@ async def run_overload(
 
         calls = await asyncio.gather(*(finish(*j) for j in [*joined, *probed]))
         elapsed = time.perf_counter() - started
-        after = await ask(http, "after", "Can steroid creams make milia worse?", 3, texts)
+        after = await ask(http, "after", "Can medications cause milia?", 3, texts)
     refused = [c for c in calls if c.refused]
     served = [c for c in calls if not c.refused]
     probe_refusals = [latency for code, _, latency in probed if code == 503]

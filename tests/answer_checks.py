@@ -16,6 +16,10 @@ def assert_verbatim(assistant, answer) -> None:
         assert assistant.index.documents[q.source].text == text
 
 
+#: The statuses that show quotes: `answered`, or `related` when a check doubts the first one.
+QUOTING = ("answered", "related")
+
+
 def assert_not_found(answer) -> None:
     """The fixed "not covered" answer, with no passage dressed up as one."""
     assert answer.status == "not_found"

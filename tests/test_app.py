@@ -21,7 +21,7 @@ pytestmark = pytest.mark.server
 
 gradio_client = pytest.importorskip("gradio_client")
 
-ON_TOPIC = "Can steroid creams make milia worse?"
+ON_TOPIC = "Can medications cause milia?"  # `answered` (the check is confident)
 OFF_TOPIC = "Who painted the Mona Lisa?"
 FIRST = "Do milia go away on their own?"
 FOLLOWUP = "what about on babies?"

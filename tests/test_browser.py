@@ -23,7 +23,7 @@ if not CHROMIUM.exists():
 pytest.importorskip("playwright.sync_api")
 
 ARTIFACTS = ROOT / "artifacts"
-QUESTION = "Can steroid creams make milia worse?"
+QUESTION = "Can medications cause milia?"
 
 PAYLOADS = (
     '<img src=http://127.0.0.2:9/x onerror="window.__pwned=1">',
@@ -241,11 +241,12 @@ def test_markup_in_question_and_corpus_is_inert(browser, real_embedder, tmp_path
     _injection_corpus(tmp_path / "corpus")
     # This corpus is nine copies of one sentence, so every word but the markup is its topic and
     # the question's focus (focus.py) would be the markup alone, which is refused. What is
-    # tested here is how answers render, so the focus check is off.
+    # tested here is how answers render, so the focus check (and the confidence check, which
+    # such a corpus cannot inform) is off.
     hostile = Assistant.load(
         tmp_path / "corpus",
         tmp_path / "index",
-        Settings(focus_check=False),
+        Settings(focus_check=False, confidence_check=False),
         embedder=real_embedder,
     )
     demo, port = serve(hostile)

@@ -114,7 +114,7 @@ def test_phone_opens_at_the_top_and_an_example_keeps_question_and_quote_in_view(
     assert page.locator("#vb-tab-chat").is_visible() and page.locator("#vb-tab-source").is_visible()
     assert not page.locator("#vb-source").is_visible()  # the chat is shown, not the source
 
-    example = page.get_by_role("button", name="Can steroid creams make milia worse?")
+    example = page.get_by_role("button", name="Can medications cause milia?")
     example.scroll_into_view_if_needed()
     example.tap()
     wait_answers(page, 1)
@@ -135,7 +135,7 @@ def test_desktop_long_answer_keeps_quote_one_in_view_and_copies_clean_text(brows
     page.locator("#vb-passages input[type=number]").fill("10")
     page.locator("#vb-passages input[type=number]").press("Enter")
     ask(page, "What causes secondary milia?", 0)
-    ask(page, "Can steroid creams make milia worse?", 1)
+    ask(page, "Can medications cause milia?", 1)
     bot = page.locator('#vb-chat [data-testid="bot"]').last
     assert bot.locator("blockquote").count() >= 5  # a long answer
     assert shown(page, '#vb-chat [data-testid="user"]') > 0.9
@@ -304,7 +304,7 @@ def test_no_serious_accessibility_violations(browser, port, viewport, dark):
     )
     page.wait_for_timeout(500)
     found = {"start": _axe(page)}
-    ask(page, "Can steroid creams make milia worse?", 0)
+    ask(page, "Can medications cause milia?", 0)
     page.wait_for_function("!!document.querySelector('#vb-source mark.vb-cited')")
     if viewport is PHONE:
         page.locator("#vb-tab-source").click()
@@ -351,7 +351,7 @@ def test_an_answer_arriving_while_the_reader_scrolled_away_shows_a_new_answer_cu
     try:
         page = open_page(browser, slow_port)
         ask(page, "What causes secondary milia?", 0)
-        ask(page, "Can steroid creams make milia worse?", 1)
+        ask(page, "Can medications cause milia?", 1)
         cue = page.locator("#vb-chat .vb-new-answer")
         assert not cue.is_visible()
         page.fill("#vb-question textarea", "Should I squeeze milia myself?")
@@ -384,7 +384,7 @@ def test_editing_the_last_question_asks_the_edited_text_in_its_place(browser, po
     row = page.locator("#vb-chat .user-row").last
     row.hover()
     row.get_by_role("button", name="Edit").click()
-    page.locator("#vb-chat textarea").fill("Can steroid creams make milia worse?")
+    page.locator("#vb-chat textarea").fill("Can medications cause milia?")
     page.locator("#vb-chat").get_by_role("button", name="Submit").click()
     page.wait_for_function(
         "document.querySelector('#vb-chat [data-testid=\"bot\"]')?.innerText"
@@ -392,7 +392,7 @@ def test_editing_the_last_question_asks_the_edited_text_in_its_place(browser, po
         timeout=30_000,
     )
     users = page.locator('#vb-chat [data-testid="user"]').all_inner_texts()
-    assert [u.strip() for u in users] == ["Can steroid creams make milia worse?"]
+    assert [u.strip() for u in users] == ["Can medications cause milia?"]
     assert page.evaluate(BOTS) == 1
     page.context.close()
 
@@ -400,7 +400,7 @@ def test_editing_the_last_question_asks_the_edited_text_in_its_place(browser, po
 def test_retry_asks_the_last_question_again(browser, port):
     """Retry re-asks, with the settings as they are now: fewer passages, a shorter answer."""
     page = open_page(browser, port)
-    ask(page, "Can steroid creams make milia worse?", 0)
+    ask(page, "Can medications cause milia?", 0)
     bot = page.locator('#vb-chat [data-testid="bot"]').last
     assert bot.locator("blockquote").count() >= 2
     page.locator("#vb-passages input[type=number]").fill("1")
@@ -411,7 +411,7 @@ def test_retry_asks_the_last_question_again(browser, port):
         timeout=30_000,
     )
     users = page.locator('#vb-chat [data-testid="user"]').all_inner_texts()
-    assert [u.strip() for u in users] == ["Can steroid creams make milia worse?"]
+    assert [u.strip() for u in users] == ["Can medications cause milia?"]
     assert page.evaluate(BOTS) == 1
     assert bot.inner_text().startswith("The source text says:")
     page.context.close()

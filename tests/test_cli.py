@@ -24,7 +24,7 @@ def test_help_lists_commands():
 
 @pytest.mark.model
 def test_ask_prints_quotes_with_citations():
-    result = run("ask", "--no-rebuild", "Can steroid creams make milia worse?")
+    result = run("ask", "--no-rebuild", "Can medications cause milia?")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "The source text says:" in out
@@ -121,7 +121,7 @@ def test_build_with_a_chosen_index_kind_answers_verbatim(tmp_path):
         str(corpus),
         "--index",
         str(index),
-        "Can steroid creams make milia worse?",
+        "Can medications cause milia?",
     )
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)

@@ -1,7 +1,7 @@
 """The assistant as users get it: the committed index and the real packaged model."""
 
 import pytest
-from answer_checks import assert_not_found, assert_verbatim
+from answer_checks import QUOTING, assert_not_found, assert_verbatim
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import DISCLAIMER
@@ -13,9 +13,12 @@ from assistant.retrieval import MODES
 pytestmark = pytest.mark.model
 
 
-def test_steroid_question_is_answered_with_cited_quotes(real_assistant):
+def test_steroid_question_shows_cited_quotes(real_assistant):
+    """Its first quote answers it; the confidence model doubts it (two passages both answer,
+    so the margin is small) and says `related`, still quoting it first (issue 21)."""
     answer = real_assistant.ask("Can steroid creams make milia worse?")
-    assert answer.status == "answered"
+    assert answer.status in QUOTING
+    assert "topical steroids promotes the appearance of Milia" in answer.passages[0].text
     assert 1 <= len(answer.passages) <= 3
     assert_verbatim(real_assistant, answer)
     assert any(
@@ -45,7 +48,7 @@ def test_off_topic_is_not_found(real_assistant, question):
 
 def test_lay_question_is_answered(real_assistant):
     answer = real_assistant.ask("tiny white bumps around my eyes, what are they")
-    assert answer.status == "answered"
+    assert answer.status in QUOTING
     assert_verbatim(real_assistant, answer)
 
 
@@ -77,7 +80,7 @@ def test_bad_input_and_chitchat(real_assistant, question, status):
 def test_top_k_and_modes(real_assistant):
     for mode in MODES:
         answer = real_assistant.ask("What causes secondary milia?", top_k=5, mode=mode)
-        assert answer.status == "answered"
+        assert answer.status in QUOTING
         assert 1 <= len(answer.passages) <= 5
         assert_verbatim(real_assistant, answer)
     with pytest.raises(SettingsError, match="top_k"):
@@ -131,7 +134,7 @@ def test_any_question_gives_a_well_formed_verbatim_answer(real_assistant, questi
         assert -1.0 <= answer.focus_relevance <= 1.0
         if answer.status == "answered":
             assert answer.focus_relevance >= real_assistant.settings.focus_threshold
-        if answer.status == "related":
+        if answer.status == "related" and answer.confidence.reason == "focus":
             assert answer.focus_relevance < real_assistant.settings.focus_threshold
 
 

@@ -103,7 +103,7 @@ def test_expansion_changes_ranking_only_never_the_quotes(real_assistant, seed_te
     finally:
         plain_assistant.settings = original
     for answer in (expanded, plain):
-        assert answer.status == "answered"
+        assert answer.status in ("answered", "related")
         for quote in answer.passages:
             assert quote.text == seed_text[quote.start : quote.end]
     # The passage on sunburn comes first only with expansion ("bad" -> "damage", "sunburn" ->

@@ -99,8 +99,9 @@ def test_uncovered_questions_about_the_topic_are_related_not_answered(real_assis
     assert_verbatim(real_assistant, answer)
     assert answer.focus_relevance is not None
     assert answer.focus_relevance < real_assistant.settings.focus_threshold
-    # Without the check the same question is answered: its topic words match the source.
-    unchecked = replace(real_assistant.settings, focus_check=False)
+    # Without the check (and the confidence check after it) the same question is answered:
+    # its topic words match the source.
+    unchecked = replace(real_assistant.settings, focus_check=False, confidence_check=False)
     assistant = type(real_assistant)(
         real_assistant.index,
         real_assistant.embedder,
@@ -135,8 +136,11 @@ def test_the_apps_example_questions_are_answered(real_assistant):
     ],
 )
 def test_covered_questions_pass_the_focus_check(real_assistant, question):
+    """The focus check lets them through: they show quotes, `answered` or, when the
+    confidence model doubts the first one, `related` for that reason and no other."""
     answer = real_assistant.ask(question)
-    assert answer.status == "answered"
+    assert answer.status in ("answered", "related")
+    assert answer.confidence.reason not in ("focus", "relevance")
     assert answer.focus_relevance is None or (
         answer.focus_relevance >= real_assistant.settings.focus_threshold
     )

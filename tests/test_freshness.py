@@ -12,7 +12,7 @@ from paths import ROOT
 from assistant import Assistant
 from assistant.freshness import CorpusChangedError
 
-QUESTION = "Can steroid creams make milia worse?"
+QUESTION = "Can medications cause milia?"
 
 
 @pytest.fixture

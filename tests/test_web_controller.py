@@ -235,7 +235,7 @@ def test_a_step_that_finishes_late_never_takes_an_answer_back(control):
 
 
 def test_copy_text_is_plain_with_full_citations(control):
-    _, session = answered(control, "How long does the starter ferment?")
+    _, session = answered(control, "How hot is the oven?")
     answer = session.turns[0].answer
     assert answer.status == "answered"
     questions = Questions((session.turns[0].asked,), 2)
