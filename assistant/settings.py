@@ -51,6 +51,7 @@ SWITCHES = {
     "VERBATIM_FOCUS": "focus_check",
     "VERBATIM_EXPANSION": "query_expansion",
     "VERBATIM_LANGUAGE": "language_check",
+    "VERBATIM_CONFIDENCE": "confidence_check",
 }
 
 
