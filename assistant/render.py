@@ -161,9 +161,12 @@ def answer_markdown(
 
 
 def _intro(answer: Answer) -> str:
-    """The sentence before an answer's quotes: the engine's own for its status."""
+    """The sentence before an answer's quotes: the fixed one for its status (never parsed back
+    out of `answer.answer`, which for a follow-up starts with the "read together" line)."""
     if answer.status == Status.ANSWERED:
         return TEMPLATES["intro"]
+    if answer.status == Status.RELATED:
+        return TEMPLATES["related"]
     return answer.answer.split("\n\n", 1)[0]
 
 

@@ -99,3 +99,25 @@ def test_status_is_one_enum_and_json_gets_plain_strings():
     assert answer.status is Status.NOT_FOUND
     status = answer.to_dict()["status"]
     assert type(status) is str and status == "not_found"
+
+
+def test_a_related_follow_up_says_each_fixed_sentence_once():
+    """A follow-up read with the previous question whose answer is `related`: the "read
+    together" line, the "No direct answer" heading and the related sentence, each once, in the
+    terminal text, the copy text and the chat message alike."""
+    from assistant.answer import read_with
+    from assistant.render import answer_text, chat_markdown
+
+    related = make_answer("and on babies?", "related", (_quote("Babies get milia."),))
+    answer = read_with(related, "Do milia go away?")
+    text = answer_text(answer)
+    message = chat_markdown(answer, 1, followup_of=answer.previous_question)
+    copied = html.unescape(re.search(r'class="vb-copy" title="([^"]*)"', message).group(1))
+    assert copied == text
+    chat = _unescape(re.sub(r'<span class="vb-copy" title="[^"]*"></span>', "", message))
+    for shown in (text, render_text(answer), chat):
+        assert shown.count(TEMPLATES["followup"]) == 1, shown
+        assert shown.count(TEMPLATES["related"]) == 1, shown
+        assert shown.count(TEMPLATES["related_heading"]) == 1, shown
+        assert TEMPLATES["intro"] not in shown
+    assert text.index(TEMPLATES["followup"]) < text.index(TEMPLATES["related_heading"])

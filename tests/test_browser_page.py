@@ -251,11 +251,15 @@ def test_a_question_typed_while_an_example_is_on_its_way_arrives_whole(browser, 
     page.context.close()
 
 
-def test_closest_passages_and_followups_look_like_what_they_are(browser, port):
+@pytest.mark.parametrize(
+    "viewport, dark", [(DESKTOP, True), (PHONE, False)], ids=["desktop-dark", "phone-light"]
+)
+def test_closest_passages_and_followups_look_like_what_they_are(browser, port, viewport, dark):
     """A question the source does not answer directly (`related`) shows its closest passages
     under their own heading and look, never as an answer; a follow-up says which question it
-    was read with. Dark mode, where custom colours fail first."""
-    page = open_page(browser, port, dark=True)
+    was read with. On a laptop in dark mode (where custom colours fail first) and a phone in
+    light mode."""
+    page = open_page(browser, port, viewport, dark=dark)
     ask(page, "is milia more common in women than men?", 0)
     bot = page.locator('#vb-chat [data-testid="bot"]').last
     assert bot.inner_text().startswith(
@@ -273,7 +277,12 @@ def test_closest_passages_and_followups_look_like_what_they_are(browser, port):
     assert second.startswith(
         "Read together with your previous question: “is milia more common in women than men?”"
     )
+    assert second.count("Read together with your previous question") == 1
     page.wait_for_timeout(1000)  # the new message has faded in
+    name = f"related-{'phone' if viewport is PHONE else 'desktop'}-{'dark' if dark else 'light'}"
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    bot.scroll_into_view_if_needed()
+    page.screenshot(path=str(ROOT / "artifacts" / f"{name}.png"))
     assert _axe(page) == []
     page.context.close()
 
