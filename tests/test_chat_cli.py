@@ -135,7 +135,13 @@ def test_chat_reads_one_conversation_from_stdin():
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert [a["question"] for a in answers] == lines  # one answer per line, in order
     statuses = [a["status"] for a in answers]
-    assert statuses[:4] + statuses[5:] == ["answered", "answered", "invalid", "chitchat", "not_english"]
+    assert statuses[:4] + statuses[5:] == [
+        "answered",
+        "answered",
+        "invalid",
+        "chitchat",
+        "not_english",
+    ]
     assert statuses[4] in ("answered", "related")  # quoted; the confidence model may hedge it
     assert [a["previous_question"] for a in answers] == [None, FIRST, None, None, FOLLOWUP, None]
     assert NEWBORNS in answers[1]["passages"][0]["text"]

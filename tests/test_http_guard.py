@@ -581,3 +581,71 @@ def test_public_address_comes_from_the_environment_app_py_passes():
     assert space.origin() == space.root() == "https://me-verbatim.hf.space"
     hosts = PublicAddress.from_environment({"VERBATIM_ALLOWED_HOSTS": "box.lan, other"})
     assert hosts.allowed_hosts == ("box.lan", " other") and hosts.origin() is None
+
+
+def test_joins_past_the_queues_capacity_are_refused_before_gradio_reads_them():
+    """Issue 25: a burst of callers was refused only after Gradio had parsed, one after
+    another, every join before theirs (11 s). The guard counts the joins still on their way
+    into the queue: with a queue of 2, the third of three simultaneous joins gets the 503 while
+    the first two are still inside the app, and each place is released once the app answers
+    (or fails)."""
+    import asyncio
+
+    from assistant.http_guard import Endpoint, HttpGuard
+
+    class Queue:  # the two things the guard reads of Gradio's queue
+        max_size = 2
+        pending_event_ids_session: dict = {}
+
+        def __len__(self) -> int:
+            return 0
+
+    release = asyncio.Event()
+    entered: list[str] = []
+
+    async def app(scope, receive, send):  # holds each join until released, like a slow parse
+        entered.append(scope["path"])
+        await release.wait()
+        if scope["headers"] and dict(scope["headers"]).get(b"x-fail"):
+            raise RuntimeError("the app failed")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    guard = HttpGuard(app, ({0: Endpoint(1, 1, True)}, {"ask": 0}), queue=Queue)
+
+    async def join(fail: bool = False) -> int:
+        body = json.dumps({"data": ["q"], "fn_index": 0, "session_hash": "s"}).encode()
+        headers = [(b"host", b"127.0.0.1:7860"), (b"content-length", str(len(body)).encode())]
+        if fail:
+            headers.append((b"x-fail", b"1"))
+        scope = {"type": "http", "method": "POST", "path": "/gradio_api/queue/join",
+                 "headers": headers, "query_string": b"", "server": ("127.0.0.1", 7860),
+                 "scheme": "http"}  # fmt: skip
+        sent: list[dict] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive():
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        try:
+            await guard(scope, receive, send)
+        except RuntimeError:
+            return 500
+        return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+    async def burst() -> None:
+        first = asyncio.create_task(join(fail=True))
+        second = asyncio.create_task(join())
+        await asyncio.sleep(0.05)
+        assert len(entered) == 2 and guard.joining == 2
+        assert await join() == 503  # refused at once, the other two still inside
+        assert len(entered) == 2
+        release.set()
+        assert sorted([await first, await second]) == [200, 500]
+        assert guard.joining == 0  # released, after an answer and after a failure alike
+        assert await join() == 200
+
+    asyncio.run(burst())

@@ -92,7 +92,10 @@ def test_overload_is_refused_clearly_and_the_server_recovers(url):
     assert time.monotonic() - started < 120
     assert result["refused"] > 0, result
     assert "Queue is full" in result["refusal_message"]
-    assert result["burst_refusal_ms_max"] < 30_000  # refused, not left waiting for a turn
+    # Refused at once by the guard, not after Gradio has parsed every join before it (0.69 s
+    # for 200 callers on a quiet machine, docs/reliability.md; the bound leaves room for load).
+    assert result["burst_refusal_ms_max"] < 5_000
+    assert "Try again in a moment" in result["refusal_message"]  # the guard's, not Gradio's
     assert result["admitted"] >= 64
     assert result["admitted_errors"] == 0, result["admitted_error_examples"]
     assert result["after_ok"]
