@@ -134,6 +134,30 @@ def followup_rule(
     return None
 
 
+def without_lead(question: str) -> str:
+    """`question` without its continuation lead ("and", "what about", ...): what it adds to the
+    previous question. The lead is conversation, not content, so it is left out of the focus
+    check of the joined reading ("and on babies?" is checked as "on babies?").
+
+    >>> without_lead("and on babies?"), without_lead("How about adults?")
+    ('on babies?', 'adults?')
+    >>> without_lead("and?")
+    'and?'
+    """
+    words = tokens(question)
+    lead = 2 if " ".join(words[:2]) in LEAD_PAIRS else 1 if words and words[0] in LEADS else 0
+    if not lead:
+        return question
+    rest = question
+    for _ in range(lead):
+        found = _WORD.search(rest)
+        if found is None:
+            return question
+        rest = rest[found.end() :]
+    rest = rest.lstrip(" ,;:-")
+    return rest if _WORD.search(rest) else question
+
+
 def points_back_plural(question: str) -> bool:
     """The question's references are all plural ones ("they", "them", "these"...), so what
     it points back to must be plural."""

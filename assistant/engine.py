@@ -26,6 +26,7 @@ from .conversation import (
     joined,
     points_back_plural,
     previous_question,
+    without_lead,
 )
 from .corpus import corpus_files, load_corpus
 from .embedding import Embedder, load_embedder, resolve_model
@@ -407,7 +408,7 @@ class Assistant:
                 if with_text is not None:
                     joined_at = len(texts)
                     texts.append(joined(with_text, c.text))
-                    focus_of.append(c.text)
+                    focus_of.append(without_lead(c.text))
                     topic_required.append(False)
                 readings[i] = (alone, joined_at, previous or "")
         if texts:

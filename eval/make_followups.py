@@ -283,6 +283,50 @@ NEW = [
     ),
 ]
 
+# Issue 22 (2026-12-08), written before that issue changed any rule: short continuations that
+# were misread, and questions whose pronoun means the topic rather than the previous
+# question's object. Ids f037 on; `python eval/make_followups.py` writes both sets.
+BABIES = "Milia may appear in newborns but usually with babies, it disappears within a couple weeks"
+ADULTS = (
+    "In young adults and older people, normally, it may not go away whatsoever without treatment."
+)
+SAFE = "They’re called milium, and milia are safe."
+FOLLOWUPS_2 = [
+    ("Do milia go away on their own?", "and on babies?", [BABIES]),
+    ("Do milia go away on their own?", "and babies?", [BABIES]),
+    ("Do newborns get milia?", "how about adults?", [ADULTS]),
+    (
+        "Can a tattoo cause milia?",
+        "and sunburn?",
+        ["Sunburns and subjection to ultraviolet rays of the sun are also common factors"],
+    ),
+    (
+        "Can lupus cause milia?",
+        "and alopecia?",
+        ["which is responsible for Alopecia and hair loss, commonly present Milia"],
+    ),
+    (
+        "Can steroid creams make milia worse?",
+        "and cyclosporine?",
+        ["topical steroids, cyclosporine, benoxaprofen, penicillamine, fluorouracil."],
+    ),
+    (
+        "Does laser treatment work for milia?",
+        "how about dermabrasion?",
+        ["such as laser therapy and dermabrasion have started to fall out of grace."],
+    ),
+    (
+        "Can makeup cause milia?",
+        "and exfoliating scrubs?",
+        ["using harsh exfoliating products may actually increase the problem"],
+    ),
+]
+NEW_2 = [
+    ("what cream should I use", "is it cancer", [SAFE]),
+    ("What cream is best for milia?", "is it dangerous?", [SAFE]),
+    ("Can a tattoo cause milia?", "Do milia hurt?", ["not because it’s bothersome or painful"]),
+]
+
 
 def span(quote: str) -> dict:
     start = TEXT.find(quote)
@@ -296,6 +340,7 @@ def span(quote: str) -> dict:
 def main() -> None:
     rows = []
     pairs = [(f, True) for f in FOLLOWUPS] + [(n, False) for n in NEW]
+    pairs += [(f, True) for f in FOLLOWUPS_2] + [(n, False) for n in NEW_2]
     for n, ((first, second, quotes), followup) in enumerate(pairs, start=1):
         rows.append(
             {
