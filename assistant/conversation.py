@@ -24,7 +24,8 @@ content words only: "milia", "skin" for the default corpus).
 A follow-up is answered twice in one batch: read together with the previous question (the two
 texts joined, previous first) and alone. The joined reading is used when it finds an answer;
 otherwise the question is answered alone, so an unrelated question that merely starts with
-"and" is not rescued by the previous one. When the joined reading is used, the answer says so
+"and" is not rescued by the previous one. The joined reading's focus check reads the follow-up's
+own words without its lead (`without_lead`). When the joined reading is used, the answer says so
 in a fixed sentence and `Answer.previous_question` names the question it was read with.
 A reference with nothing to point back to is read about the source's main topic instead
 (`Assistant.topic_word()`), and only when alone it finds no answer (engine.py).
