@@ -25,7 +25,7 @@ A follow-up is answered twice in one batch: read together with the previous ques
 texts joined, previous first) and alone. The joined reading is used when it finds an answer;
 otherwise the question is answered alone, so an unrelated question that merely starts with
 "and" is not rescued by the previous one. The joined reading's focus check reads the follow-up's
-own words without its lead (`without_lead`). When the joined reading is used, the answer says so
+own words, with and without its lead (`without_lead`); either passing is enough. When the joined reading is used, the answer says so
 in a fixed sentence and `Answer.previous_question` names the question it was read with.
 A reference with nothing to point back to is read about the source's main topic instead
 (`Assistant.topic_word()`), and only when alone it finds no answer (engine.py).
@@ -137,8 +137,8 @@ def followup_rule(
 
 def without_lead(question: str) -> str:
     """`question` without its continuation lead ("and", "what about", ...): what it adds to the
-    previous question. The lead is conversation, not content, so it is left out of the focus
-    check of the joined reading ("and on babies?" is checked as "on babies?").
+    previous question. The lead is conversation, not content, so the joined reading's focus
+    check also reads the question without it ("and on babies?" also as "on babies?").
 
     >>> without_lead("and on babies?"), without_lead("How about adults?")
     ('on babies?', 'adults?')

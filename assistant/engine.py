@@ -381,7 +381,9 @@ class Assistant:
         texts: list[str] = []
         focus_of: list[str] = []
         topic_required: list[bool] = []
-        readings: dict[int, tuple[int, int | None, str]] = {}  # alone, joined, previous
+        # alone, joined (or None), joined with the lead left out of its focus check (or None),
+        # previous
+        readings: dict[int, tuple[int, int | None, int | None, str]] = {}
         for i, c in enumerate(checked):
             problem = c.problem or history_problem(histories[i])
             if problem:
@@ -397,7 +399,7 @@ class Assistant:
                 texts.append(c.text)
                 focus_of.append(c.text)
                 topic_required.append(True)
-                joined_at = None
+                joined_at = bare_at = None
                 # A question that points back to nothing said before ("how long do they
                 # last?" first, or after "does retinol help?") is also read about the source's
                 # main topic ("milia how long do they last?"), used when alone it finds no
@@ -408,15 +410,25 @@ class Assistant:
                 if with_text is not None:
                     joined_at = len(texts)
                     texts.append(joined(with_text, c.text))
-                    focus_of.append(without_lead(c.text))
+                    focus_of.append(c.text)
                     topic_required.append(False)
-                readings[i] = (alone, joined_at, previous or "")
+                    # The focus check of a short continuation is also read without its lead
+                    # ("and on babies?" as "on babies?"): either passing is enough.
+                    bare = without_lead(c.text)
+                    if bare != c.text:
+                        bare_at = len(texts)
+                        texts.append(texts[joined_at])
+                        focus_of.append(bare)
+                        topic_required.append(False)
+                readings[i] = (alone, joined_at, bare_at, previous or "")
         if texts:
             focus = self.focus_texts([self.query_text(f) for f in focus_of], topic_required)
             found = self._retrieve(texts, focus, k, mode)
-            for i, (alone, joined_at, previous) in readings.items():
+            for i, (alone, joined_at, bare_at, previous) in readings.items():
                 answer = found[alone]
                 second = found[joined_at] if joined_at is not None else None
+                if bare_at is not None and _strength(found[bare_at]) > _strength(second):
+                    second = found[bare_at]
                 if second is not None and previous and _strength(second) >= 2:
                     # Read with the previous question first; the answer says so.
                     answer = read_with(replace(second, question=checked[i].text), previous)

@@ -75,7 +75,7 @@ LABELS = {
     "promotional": "Note: this quote is from a section of the source that promotes a product.",
 }
 
-#: Where a chat citation's "Show in source" link points: ``#vb-cite-<turn>-<number>``.
+#: Where a chat citation's "Show quote <n> in source" link points: ``#vb-cite-<turn>-<number>``.
 CITE_HREF = "#vb-cite-"
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
@@ -92,17 +92,36 @@ def escape_attribute(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", "&#10;").replace("\r", "&#13;")
 
 
+def _plain(heading: str) -> str:
+    """A heading as a citation names it: spaces made plain, no trailing full stop (a heading
+    "… with It." would read "… with It., paragraph 4")."""
+    return " ".join(heading.replace("\u00a0", " ").split()).rstrip(".")
+
+
+def _own_section(quote: Quote) -> str | None:
+    """The quote's section for its citation, or None when the section is the document's title
+    itself (the paragraphs before the first heading)."""
+    section = _plain(quote.section)
+    if not section or section.casefold() == _plain(quote.title).casefold():
+        return None
+    return section
+
+
 def citation(quote: Quote) -> str:
-    """The full citation: title, section, paragraph, file and character offsets."""
+    """The full citation: title, section (unless it is the title again), paragraph, file and
+    character offsets."""
+    section = _own_section(quote)
+    where = f", section “{section}”" if section else ""
     return (
-        f"{quote.title}, section “{quote.section}”, paragraph {quote.paragraph} "
+        f"{quote.title}{where}, paragraph {quote.paragraph} "
         f"({quote.source}, characters {quote.start}–{quote.end})"
     )
 
 
 def short_citation(quote: Quote) -> str:
-    """The compact citation the chat shows: section and paragraph."""
-    return f"{quote.section}, paragraph {quote.paragraph}"
+    """The compact citation the chat shows: section (or the title, before the first heading)
+    and paragraph."""
+    return f"{_own_section(quote) or _plain(quote.title)}, paragraph {quote.paragraph}"
 
 
 def _split(quote: Quote) -> tuple[str, str, str]:
@@ -259,7 +278,7 @@ def chat_quote(quote: Quote, turn: int) -> str:
     lines.append(
         f'> <span class="vb-cite" title="{where}">**\\[{n}\\]** '
         f"{escape_markdown(short_citation(quote))}</span> · "
-        f"[Show in source]({CITE_HREF}{turn}-{n})"
+        f"[Show quote {n} in source]({CITE_HREF}{turn}-{n})"  # its number: a links list tells them apart
     )
     return "\n".join(lines)
 

@@ -121,3 +121,20 @@ def test_a_related_follow_up_says_each_fixed_sentence_once():
         assert shown.count(TEMPLATES["related_heading"]) == 1, shown
         assert TEMPLATES["intro"] not in shown
     assert text.index(TEMPLATES["followup"]) < text.index(TEMPLATES["related_heading"])
+
+
+def test_citations_name_a_section_only_when_it_is_not_the_title():
+    """Issue 22: paragraphs before the first heading cited "What is … with It., paragraph 4"
+    (the title again as the section, and a stray ".,")."""
+    from dataclasses import replace
+
+    from assistant.render import citation, short_citation
+
+    intro = replace(
+        _quote("Milia are small."), title="How to Deal with It", section="How to\u00a0Deal with It."
+    )
+    assert citation(intro) == "How to Deal with It, paragraph 2 (d.txt, characters 10–26)"
+    assert short_citation(intro) == "How to Deal with It, paragraph 2"
+    later = replace(intro, section="Causes.")
+    assert citation(later).startswith("How to Deal with It, section “Causes”, paragraph 2 (")
+    assert short_citation(later) == "Causes, paragraph 2"

@@ -211,7 +211,7 @@ def test_chat_answers_with_cited_highlighted_quotes(client):
     reply = last_reply(history)
     assert reply.startswith(TEMPLATES["intro"])
     assert '<mark class="vb-hl">' in reply
-    assert "**\\[1\\]**" in reply and "[Show in source](#vb-cite-1-1)" in reply
+    assert "**\\[1\\]**" in reply and "[Show quote 1 in source](#vb-cite-1-1)" in reply
     assert DISCLAIMER in reply
 
 

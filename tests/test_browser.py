@@ -163,7 +163,7 @@ def test_answer_citation_and_source_view(
     assert cited.get_attribute("data-start") == str(first["start"])
 
     # A citation link opens quote [2] in its place in the whole source.
-    bot.locator('a[href$="-2"]', has_text="Show in source").click()
+    bot.locator('a[href$="-2"]', has_text="Show quote 2 in source").click()
     page.wait_for_function("document.querySelector('#vb-source mark.vb-cited')?.dataset.n === '2'")
     assert (cited.get_attribute("data-start"), cited.get_attribute("data-end")) == (
         str(second["start"]),

@@ -424,3 +424,25 @@ def test_retry_asks_the_last_question_again(browser, port):
     assert page.evaluate(BOTS) == 1
     assert bot.inner_text().startswith("The source text says:")
     page.context.close()
+
+
+def test_the_first_tab_stop_is_a_skip_link_to_the_question_box(browser, port):
+    """Issue 22: the first Tab stop was the chat's bin "Clear", which wipes the chat at once.
+    Now it is a skip link, shown when focused; Enter puts the cursor in the question box. Each
+    citation link names its quote, so a screen reader's list of links tells them apart."""
+    page = open_page(browser, port)
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "(() => { const e = document.activeElement; const r = e.getBoundingClientRect();"
+        " return [e.tagName, e.textContent.trim(), r.width > 20 && r.top >= 0 && r.top < 200]; })()"
+    )
+    assert focused == ["A", "Skip to the question box", True]
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement?.closest('#vb-question') !== null")
+    page.keyboard.type("Can medications cause milia?")
+    page.keyboard.press("Enter")
+    wait_answers(page, 1)
+    links = page.locator('#vb-chat [data-testid="bot"] a[href^="#vb-cite-"]').all_inner_texts()
+    assert links and links == [f"Show quote {n} in source" for n in range(1, len(links) + 1)]
+    assert _axe(page) == []
+    page.context.close()

@@ -144,7 +144,8 @@ def _usable_temp_folder() -> None:
 
 
 def header_html(product: Product) -> str:
-    """The header: the app's title, a card per source document, the disclaimer."""
+    """The header: a skip link to the question box (the first Tab stop, shown when focused),
+    the app's title, a card per source document, the disclaimer."""
     cards = "".join(
         '<div class="vb-card">'
         f'<div class="vb-card-title">Source: “{html.escape(c.title)}”</div>'
@@ -153,10 +154,11 @@ def header_html(product: Product) -> str:
         for c in product.cards
     )
     return (
+        '<a class="vb-skip" href="#vb-question">Skip to the question box</a>'
         f'<h1 class="vb-title">{html.escape(product.app_title)}</h1>'
         f"{cards}"
         '<p class="vb-how">Every answer quotes the source word for word, with a numbered '
-        "citation. <b>Show in source</b> under a quote shows it in its place in the whole "
+        "citation. <b>Show quote 1 in source</b> (and so on) shows a quote in its place in the whole "
         "text.</p>"
         f'<p class="vb-disclaimer"><b>{html.escape(product.disclaimer)}</b></p>'
     )

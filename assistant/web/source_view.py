@@ -92,7 +92,7 @@ def _no_quote_note(status: str | None) -> str:
         return f'<div class="vb-source-cite vb-no-quote" role="status">{_esc(note)}</div>'
     return (
         '<div class="vb-source-cite">This is the whole source. Ask a question, then '
-        "click <b>Show in source</b> under a quote to see the quote in its place here."
+        "click <b>Show quote 1 in source</b> (and so on) under a quote to see it in its place here."
         "</div>"
     )
 

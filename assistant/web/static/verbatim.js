@@ -30,6 +30,17 @@
   });
   setView("chat");
 
+  // ---- Skip link: straight to the question box ----------------------------------------------
+  document.addEventListener("click", (ev) => {
+    const a = ev.target instanceof Element && ev.target.closest("a.vb-skip");
+    if (!a) return;
+    const box = $("#vb-question textarea");
+    if (!box) return;
+    ev.preventDefault();
+    box.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "center", behavior: smooth() });
+  }, true);
+
   // ---- "Show in source" ---------------------------------------------------------------------
   const CITE = /^#vb-cite-(\d{1,9}-\d{1,2})$/;
   let citeAsked = false, citeNonce = 0;
