@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 #: How many history entries, newest first, are searched for a usable previous question.
 MAX_LOOKBACK = 20
@@ -83,15 +82,6 @@ QUESTION_STARTS = frozenset(
 )  # fmt: skip
 
 _WORD = re.compile(r"[\w']+")
-
-
-@dataclass(frozen=True)
-class Followup:
-    """How a question leans on the previous one: which rule (`continuation`, `reference` or
-    `bare`) found it, and the previous question it is read with."""
-
-    rule: str
-    previous: str
 
 
 def tokens(question: str) -> list[str]:

@@ -28,7 +28,7 @@ from .answerness import defines, definition_subject
 from .candidates import Store
 from .choices import DEFAULT_MODE, MODES, Mode
 from .fusion import ranked, reciprocal_rank_fusion
-from .settings import RERANK_WEIGHTS, RRF_K
+from .settings import DEFINITION_BONUS, PROMO_PENALTY, RERANK_WEIGHTS, RRF_K
 
 #: How many passages each retriever contributes before fusion.
 CANDIDATES = 50
@@ -101,8 +101,8 @@ def search(
     rerank_weights: tuple[float, float, float] = RERANK_WEIGHTS,
     candidates: int = CANDIDATES,
     expansion: Mapping[str, float] | None = None,
-    promo_penalty: float = 0.0,
-    definition_bonus: float = 0.0,
+    promo_penalty: float = PROMO_PENALTY,
+    definition_bonus: float = DEFINITION_BONUS,
 ) -> list[Hit]:
     """Every candidate passage for a question, best first. `expansion` (stem -> weight),
     `promo_penalty` (subtracted from passages flagged `promotional`) and `definition_bonus`

@@ -41,6 +41,11 @@ BUILD_FIELDS = ("model", "max_passage_chars", "embed_section")
 #: the development split of eval/questions.jsonl (docs/quality.md).
 RERANK_WEIGHTS = (1.0, 0.5, 0.4)
 
+#: In `rerank`: subtracted from passages of a `promotional` section, and added to passages
+#: that define a definition question's subject (chosen on the dev split, docs/quality.md).
+PROMO_PENALTY = 0.05
+DEFINITION_BONUS = 0.2
+
 #: Passages shown per answer: the allowed range.
 TOP_K_RANGE = range(1, 21)
 
@@ -116,8 +121,8 @@ class Settings:
     # model doubts is `related`, not `answered` (docs/quality.md, issue 21); every answer
     # reports its confidence. False: the relevance threshold alone decides.
     confidence_check: bool = True
-    promo_penalty: float = 0.05
-    definition_bonus: float = 0.2
+    promo_penalty: float = PROMO_PENALTY
+    definition_bonus: float = DEFINITION_BONUS
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
