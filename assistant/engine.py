@@ -427,7 +427,11 @@ class Assistant:
             for i, (alone, joined_at, bare_at, previous) in readings.items():
                 answer = found[alone]
                 second = found[joined_at] if joined_at is not None else None
-                if bare_at is not None and _strength(found[bare_at]) > _strength(second):
+                if (
+                    bare_at is not None
+                    and second is not None
+                    and _strength(found[bare_at]) > _strength(second)
+                ):
                     second = found[bare_at]
                 if second is not None and previous and _strength(second) >= 2:
                     # Read with the previous question first; the answer says so.

@@ -46,6 +46,7 @@ SMALL = """() => {
   for (const e of document.querySelectorAll('button, a, input, textarea, [role=tab]')) {
     const r = e.getBoundingClientRect();
     if (!r.width || !r.height || getComputedStyle(e).visibility === 'hidden') continue;
+    if (r.right <= 0 || r.bottom <= 0) continue;  // off screen (the skip link until focused)
     if (e.tagName === 'A' && e.closest('p, li')) continue;
     if (r.width < 24 || r.height < 24) {
       const name = e.getAttribute('aria-label') || e.textContent.trim() || e.tagName;
