@@ -105,6 +105,10 @@ def test_malformed_calls_are_4xx_and_log_neither_question_nor_traceback(app):
             code, text = call(http, name, {"data": data})
             assert code == 422, text
             assert words in json.loads(text)["detail"]
+        # An empty session_hash: Gradio answered 500 with a KeyError traceback (found by the
+        # fuzz test below).
+        code, text = call(http, "ask", {"data": [private], "session_hash": ""})
+        assert code == 422 and "session_hash" in json.loads(text)["detail"], text
         code, text = call(http, "ask", {"data": [f"What are milia? {MARKER}", 2]})
         assert code == 200 and re.search(r'"status": "(answered|related)"', text), text[:300]
         joined = http.post(

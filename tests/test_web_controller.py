@@ -337,3 +337,24 @@ def test_every_text_entering_a_session_is_bounded(control):
     assert {t.answer.status for t in session.turns} == {"invalid"}
     assert "30,000 characters long; the limit is 1,000" in session.turns[-1].answer.message
     assert control.messages(outbox, session)[0]["content"].endswith("…")
+
+
+def test_the_same_question_sent_twice_while_it_waits_is_asked_once(control):
+    """Issue 22: on a slow connection Enter pressed twice sent the question twice and gave two
+    identical answers. While it waits, the same text is kept once; once it is answered, it can
+    be asked again, and a different question is never merged."""
+    outbox = Outbox()
+    control.send("How hot is the oven?", outbox)
+    control.send("How hot is the oven? ", outbox)  # Enter again, before the answer
+    assert [a.text for a in outbox.snapshot().items] == ["How hot is the oven?"]
+    outbox.record(control.answer_pending(outbox.snapshot(), Session(), 3))
+    control.send("How hot is the oven?", outbox)  # answered: asking again is a new question
+    control.send("When do I feed the starter?", outbox)
+    control.send("How hot is the oven?", outbox)  # not the last one waiting: kept
+    texts = [a.text for a in outbox.snapshot().items]
+    assert texts == ["How hot is the oven?"] * 2 + [
+        "When do I feed the starter?",
+        "How hot is the oven?",
+    ]
+    session = outbox.record(control.answer_pending(outbox.snapshot(), outbox.answered(), 3))
+    assert [t.id for t in session.turns] == [a.id for a in outbox.snapshot().items]

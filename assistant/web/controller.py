@@ -201,8 +201,20 @@ class Outbox:
             return kept
 
     def add(self, text: object) -> Questions:
+        """`text` sent after the others; the same question sent again while it still waits
+        for its answer (Enter pressed twice on a slow connection) is kept once."""
         kept = admitted(text, self.max_chars)
         with self._lock:
+            items = self._questions.items
+            waiting = items[-1] if items else None
+            if (
+                waiting is not None
+                and isinstance(kept, str)
+                and isinstance(waiting.text, str)
+                and waiting.text.strip() == kept.strip()
+                and waiting.id > _last_id(pending(self._questions, self._session)[0])
+            ):
+                return self._questions
             self._questions = self._questions.add(kept)
             return self._questions
 
