@@ -364,7 +364,9 @@ class HttpGuard:
         if not is_served(method, path):
             await _reply(send, 404, f"This app does not serve {method} {_short(path)}.")
             return
-        waiting = self._nothing_waiting(path, scope.get("query_string", b""))
+        waiting = (
+            self._nothing_waiting(path, scope.get("query_string", b"")) if method == "GET" else None
+        )
         if waiting is not None:
             await _reply(send, 404, waiting)
             return
@@ -452,11 +454,12 @@ class HttpGuard:
 
     @staticmethod
     def _joins_queue(method: str, path: str) -> bool:
-        """A call that joins Gradio's queue: `POST queue/join` or `POST call/<name>`."""
-        if method != "POST" or not path.startswith(API_PREFIX + "/"):
+        """A call that joins Gradio's queue: `POST queue/join` or `POST call/<name>` (with or
+        without the trailing slash Gradio also serves)."""
+        rest = _api_post(method, path)
+        if rest is None:
             return False
-        rest = path[len(API_PREFIX) + 1 :]
-        return rest == "queue/join" or (rest.startswith("call/") and rest.count("/") == 1)
+        return rest == "queue/join" or (rest.startswith("call/") and "/" not in rest[5:])
 
     def _queue_full(self) -> str | None:
         """Gradio's own "Queue is full" refusal, given here when the queue, counting the joins
@@ -523,9 +526,9 @@ class HttpGuard:
     # ---- body checks --------------------------------------------------------------------
 
     def _checker(self, method: str, path: str) -> Callable[[bytes], tuple[int, str] | None] | None:
-        if method != "POST" or not path.startswith(API_PREFIX + "/"):
+        rest = _api_post(method, path)
+        if rest is None:
             return None
-        rest = path[len(API_PREFIX) + 1 :].rstrip("/")
         if rest == "queue/join":
             return self._check_join
         for prefix in ("call/", "run/", "api/"):
@@ -598,6 +601,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 class _TooLarge(Exception):
     pass
+
+
+def _api_post(method: str, path: str) -> str | None:
+    """The API route a POST names, without the API prefix and trailing slashes ("call/ask"),
+    or None for anything else."""
+    if method != "POST" or not path.startswith(API_PREFIX + "/"):
+        return None
+    return path[len(API_PREFIX) + 1 :].rstrip("/")
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

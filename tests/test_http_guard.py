@@ -617,12 +617,12 @@ def test_joins_past_the_queues_capacity_are_refused_before_gradio_reads_them():
 
     guard = HttpGuard(app, ({0: Endpoint(1, 1, True)}, {"ask": 0}), queue=Queue)
 
-    async def join(fail: bool = False) -> int:
+    async def join(fail: bool = False, path: str = "/gradio_api/queue/join") -> int:
         body = json.dumps({"data": ["q"], "fn_index": 0, "session_hash": "s"}).encode()
         headers = [(b"host", b"127.0.0.1:7860"), (b"content-length", str(len(body)).encode())]
         if fail:
             headers.append((b"x-fail", b"1"))
-        scope = {"type": "http", "method": "POST", "path": "/gradio_api/queue/join",
+        scope = {"type": "http", "method": "POST", "path": path,
                  "headers": headers, "query_string": b"", "server": ("127.0.0.1", 7860),
                  "scheme": "http"}  # fmt: skip
         sent: list[dict] = []
@@ -646,6 +646,9 @@ def test_joins_past_the_queues_capacity_are_refused_before_gradio_reads_them():
         await asyncio.sleep(0.05)
         assert len(entered) == 2 and guard.joining == 2
         assert await join() == 503  # refused at once, the other two still inside
+        # The API's own calls count too, the trailing-slash form Gradio also serves included.
+        assert await join(path="/gradio_api/call/ask") == 503
+        assert await join(path="/gradio_api/call/ask/") == 503
         assert len(entered) == 2
         release.set()
         assert sorted([await first, await second]) == [200, 500]
