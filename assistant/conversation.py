@@ -24,9 +24,9 @@ content words only: "milia", "skin" for the default corpus).
 A follow-up is answered twice in one batch: read together with the previous question (the two
 texts joined, previous first) and alone. The joined reading is used when it finds an answer;
 otherwise the question is answered alone, so an unrelated question that merely starts with
-"and" is not rescued by the previous one. The joined reading's focus check reads the follow-up's
-own words, with and without its lead (`without_lead`); either passing is enough. When the joined reading is used, the answer says so
-in a fixed sentence and `Answer.previous_question` names the question it was read with.
+"and" is not rescued by the previous one. The joined reading's focus check reads the
+follow-up's own words, with and without its lead (`without_lead`); either passing is enough.
+When the joined reading is used, the answer says so in a fixed sentence and `Answer.previous_question` names the question it was read with.
 A reference with nothing to point back to is read about the source's main topic instead
 (`Assistant.topic_word()`), and only when alone it finds no answer (engine.py).
 Measured on eval/followups.jsonl (docs/quality.md).
@@ -89,6 +89,14 @@ def tokens(question: str) -> list[str]:
     return _WORD.findall(question.casefold().replace("’", "'"))
 
 
+def _lead_length(words: Sequence[str]) -> int:
+    """How many of `words` (a question's `tokens`) are its continuation lead: 2 ("what about"),
+    1 ("and") or 0."""
+    if " ".join(words[:2]) in LEAD_PAIRS:
+        return 2
+    return 1 if words and words[0] in LEADS else 0
+
+
 def followup_rule(
     question: str,
     names_topic: Callable[[str], bool],
@@ -113,7 +121,7 @@ def followup_rule(
         return None
     topical = any(names_topic(w) for w in words)
     refers = any(w in REFERENCES for w in words)
-    lead = 2 if " ".join(words[:2]) in LEAD_PAIRS else 1 if words[0] in LEADS else 0
+    lead = _lead_length(words)
     if lead:
         rest = words[lead:]
         whole = bool(rest) and rest[0] in QUESTION_STARTS and topical and not refers
@@ -135,8 +143,7 @@ def without_lead(question: str) -> str:
     >>> without_lead("and?")
     'and?'
     """
-    words = tokens(question)
-    lead = 2 if " ".join(words[:2]) in LEAD_PAIRS else 1 if words and words[0] in LEADS else 0
+    lead = _lead_length(tokens(question))
     if not lead:
         return question
     rest = question

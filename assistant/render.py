@@ -95,7 +95,7 @@ def escape_attribute(text: str) -> str:
 def _plain(heading: str) -> str:
     """A heading as a citation names it: spaces made plain, no trailing full stop (a heading
     "… with It." would read "… with It., paragraph 4")."""
-    return " ".join(heading.replace("\u00a0", " ").split()).rstrip(".")
+    return " ".join(heading.split()).rstrip(".")  # split() takes U+00A0 for a space too
 
 
 def _own_section(quote: Quote) -> str | None:
