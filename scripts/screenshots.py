@@ -18,7 +18,7 @@ from ports import free_port  # scripts/ports.py
 
 ROOT = Path(__file__).resolve().parent.parent
 BOTS = "n => document.querySelectorAll('#vb-chat [data-testid=\"bot\"]').length >= n"
-QUESTION = "Can steroid creams make milia worse?"
+QUESTION = "Can medications cause milia?"
 EXAMPLE = "Will a milia removal cream work?"
 
 
